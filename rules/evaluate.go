@@ -1,0 +1,268 @@
+package rules
+
+import (
+	"cmp"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+)
+
+// Decision is the outcome of rule evaluation (public.md §4.2 steps 1–8).
+// Loading the release, should-serve, pins and superblob fan-out are left to
+// the caller.
+type Decision struct {
+	// ShutOff is true when an emergency shutoff stopped the evaluation
+	// (Rule is nil then).
+	ShutOff bool
+	// Rule is the selected rule, nil when none matched. It points into the
+	// Index and must not be modified.
+	Rule *Rule
+	// Mapping names the release to serve; "" means serve nothing (no rule,
+	// null or empty mapping, or throttled without fallback).
+	Mapping string
+	// Fallback reports that Mapping is the rule's fallbackMapping.
+	Fallback bool
+	// UpdateType is the selected rule's update_type ("" without a rule).
+	UpdateType string
+}
+
+// RuleIDHeader is the Rule-ID header value: the rule id, or "unknown".
+func (d Decision) RuleIDHeader() string {
+	if d.Rule == nil {
+		return "unknown"
+	}
+	return strconv.Itoa(d.Rule.RuleID)
+}
+
+// RuleDataVersionHeader is the Rule-Data-Version header value: the rule's
+// data_version, or "unknown".
+func (d Decision) RuleDataVersionHeader() string {
+	if d.Rule == nil {
+		return "unknown"
+	}
+	return strconv.Itoa(d.Rule.DataVersion)
+}
+
+// Evaluate runs steps 1–8 of §4.2 for q. dice returns a uniformly random
+// integer in [0, 99] and is called at most once, only when a selected rule
+// has a backgroundRate below 100 and q.Force is ForceNone; nil uses
+// math/rand/v2. The error is a *BadInputError when a version matcher that a
+// candidate rule reaches cannot parse the query version or its operand (400,
+// Q2), or ErrLooseVersionMixed / ErrLooseVersionEmpty when a LooseVersion
+// comparison fails (the reference answers 500).
+func (ix *Index) Evaluate(q *Query, dice func() int) (Decision, error) {
+	if ix == nil || q == nil {
+		return Decision{}, errNilEvaluate
+	}
+	if ix.ShutOff(q.Product, q.Channel) {
+		return Decision{ShutOff: true}, nil
+	}
+	fb := FallbackChannel(q.Channel)
+	var arr [maxBuckets]*bucket
+	buckets := arr[:0]
+	buckets = ix.byProduct[q.Product].buckets(buckets, q.Channel, fb)
+	buckets = ix.anyProd.buckets(buckets, q.Channel, fb)
+
+	qv := queryVersion{raw: q.Version, loose: UsesLooseVersion(q.Product)}
+	var best *compiledRule
+	var err error
+	if qv.loose || qv.parse() != nil {
+		best, err = scanAll(buckets, q, fb, &qv)
+	} else {
+		best, err = firstMatch(buckets, q, fb, &qv)
+	}
+	if err != nil || best == nil {
+		return Decision{}, err
+	}
+	r := best.rule
+	d := Decision{Rule: r, UpdateType: r.UpdateType}
+	if r.Mapping == nil || *r.Mapping == "" {
+		return d, nil
+	}
+	mapping := *r.Mapping
+	if q.Force != ForceMain && best.rate < 100 {
+		if q.Force == ForceFallback || roll(dice) >= best.rate {
+			if r.FallbackMapping == nil || *r.FallbackMapping == "" {
+				return d, nil
+			}
+			mapping, d.Fallback = *r.FallbackMapping, true
+		}
+	}
+	d.Mapping = mapping
+	return d, nil
+}
+
+// errNilEvaluate reports a programming error: Evaluate on a nil Index or
+// with a nil Query.
+var errNilEvaluate = errors.New("rules: Evaluate needs an Index and a Query")
+
+func roll(dice func() int) int {
+	if dice == nil {
+		return rand.IntN(100)
+	}
+	return dice()
+}
+
+// maxBuckets bounds the buckets one query can touch: two product keys (the
+// query's and null) × (null channel, channel, fallback channel, and two glob
+// buckets).
+const maxBuckets = 10
+
+// buckets appends the buckets of ci whose rules may match channel c or its
+// fallback fb; ci may be nil.
+func (ci *channelIndex) buckets(dst []*bucket, c, fb string) []*bucket {
+	if ci == nil {
+		return dst
+	}
+	add := func(b *bucket) {
+		if b != nil {
+			dst = append(dst, b)
+		}
+	}
+	add(ci.any)
+	add(ci.exact[c])
+	if fb != c {
+		add(ci.exact[fb])
+	}
+	if len(c) >= 2 {
+		add(ci.glob[c[:2]])
+	}
+	if len(fb) >= 2 && (len(c) < 2 || fb[:2] != c[:2]) {
+		add(ci.glob[fb[:2]])
+	}
+	return dst
+}
+
+// firstMatch is the fast path for a valid MozillaVersion query version:
+// only rules with an unparsable version operand can raise an error, so they
+// are evaluated first in rule_id order (the reference raises the first
+// error in that order); then the buckets are merged by rank and the first
+// matching rule is the selected one.
+func firstMatch(buckets []*bucket, q *Query, fb string, qv *queryVersion) (*compiledRule, error) {
+	var raisers []*compiledRule
+	for _, b := range buckets {
+		raisers = append(raisers, b.raisers...)
+	}
+	sortBySeq(raisers)
+	for _, cr := range raisers {
+		if _, err := cr.matches(q, fb, qv); err != nil {
+			return nil, err
+		}
+	}
+	var cur [maxBuckets][]*compiledRule
+	for i, b := range buckets {
+		cur[i] = b.rules
+	}
+	for {
+		bi := -1
+		for i := range buckets {
+			if len(cur[i]) > 0 && (bi < 0 || ranksBefore(cur[i][0], cur[bi][0])) {
+				bi = i
+			}
+		}
+		if bi < 0 {
+			return nil, nil
+		}
+		cr := cur[bi][0]
+		cur[bi] = cur[bi][1:]
+		ok, err := cr.matches(q, fb, qv)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return cr, nil
+		}
+	}
+}
+
+// scanAll evaluates every candidate in rule_id order, exactly as the
+// reference does; it is used when version comparisons can fail for any rule
+// (an invalid query version) or depend on the query (LooseVersion).
+func scanAll(buckets []*bucket, q *Query, fb string, qv *queryVersion) (*compiledRule, error) {
+	var cands []*compiledRule
+	for _, b := range buckets {
+		cands = append(cands, b.rules...)
+	}
+	sortBySeq(cands)
+	var best *compiledRule
+	for _, cr := range cands {
+		ok, err := cr.matches(q, fb, qv)
+		if err != nil {
+			return nil, err
+		}
+		if ok && (best == nil || ranksBefore(cr, best)) {
+			best = cr
+		}
+	}
+	return best, nil
+}
+
+// sortBySeq sorts rules by ascending rule_id order.
+func sortBySeq(rs []*compiledRule) {
+	slices.SortFunc(rs, func(a, b *compiledRule) int { return cmp.Compare(a.seq, b.seq) })
+}
+
+// matches applies the storage-layer filter and then the matchers of §4.2
+// step 3 in the reference's order, stopping at the first failure.
+func (cr *compiledRule) matches(q *Query, fb string, qv *queryVersion) (bool, error) {
+	r := cr.rule
+	if r.BuildTarget != nil && *r.BuildTarget != q.BuildTarget {
+		return false, nil
+	}
+	if r.HeaderArchitecture != nil && (q.HeaderArchitecture == "" || *r.HeaderArchitecture != q.HeaderArchitecture) {
+		return false, nil
+	}
+	if r.DistVersion != nil && (q.DistVersion == nil || *r.DistVersion != *q.DistVersion) {
+		return false, nil
+	}
+	switch cr.chanKind {
+	case chanExact:
+		if cr.chanValue != q.Channel && cr.chanValue != fb {
+			return false, nil
+		}
+	case chanGlob:
+		if !globMatch(cr.chanValue, q.Channel) && !globMatch(cr.chanValue, fb) {
+			return false, nil
+		}
+	case chanNever:
+		return false, nil
+	}
+	if cr.hasVersion {
+		if ok, err := matchVersion(cr.version, qv); !ok || err != nil {
+			return false, err
+		}
+	}
+	if cr.hasBuildID && !stringCompare(strOr(q.BuildID), cr.buildIDOp, cr.buildIDArg) {
+		return false, nil
+	}
+	if cr.memory != nil && !cr.memory.match(q.Memory) {
+		return false, nil
+	}
+	if cr.hasOSVer && !matchOSVersion(cr.osVersion, strOr(q.OSVersion)) {
+		return false, nil
+	}
+	if cr.hasInstr {
+		// On U6 a null instructionSet is present and equals no piece;
+		// elsewhere the field is absent and defaults to "".
+		v, null := strOr(q.InstructionSet), q.HasSystemCapabilities && q.InstructionSet == nil
+		if null || !matchCSV(cr.instrSet, v) {
+			return false, nil
+		}
+	}
+	if cr.hasDistrib && !matchCSV(cr.distrib, strOr(q.Distribution)) {
+		return false, nil
+	}
+	if cr.hasLocale && !matchCSV(cr.locale, strOr(q.Locale)) {
+		return false, nil
+	}
+	return matchBool(r.Mig64, q.Mig64) && matchBool(r.Jaws, q.Jaws), nil
+}
+
+// strOr returns *p, or "" (the matchers' default) when p is nil.
+func strOr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

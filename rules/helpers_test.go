@@ -1,0 +1,3 @@
+package rules
+
+func ptr[T any](v T) *T { return &v }
