@@ -1,0 +1,15 @@
+-- +goose Up
+CREATE TABLE IF NOT EXISTS `pinnable_releases_history` (
+  `change_id` INT NOT NULL AUTO_INCREMENT,
+  `changed_by` VARCHAR(100) NOT NULL,
+  `timestamp` BIGINT NOT NULL,
+  `product` VARCHAR(15) NOT NULL,
+  `version` VARCHAR(75) NOT NULL,
+  `channel` VARCHAR(75) NOT NULL,
+  `mapping` VARCHAR(100) NULL,
+  `data_version` INT NULL,
+  PRIMARY KEY (`change_id`)
+) ENGINE=InnoDB;
+
+-- +goose Down
+DROP TABLE IF EXISTS `pinnable_releases_history`;

@@ -1,0 +1,17 @@
+-- +goose Up
+CREATE TABLE IF NOT EXISTS `product_req_signoffs_scheduled_changes` (
+  `sc_id` INT NOT NULL AUTO_INCREMENT,
+  `scheduled_by` VARCHAR(100) NOT NULL,
+  `complete` TINYINT(1) NULL,
+  `change_type` VARCHAR(50) NOT NULL,
+  `base_product` VARCHAR(15) NOT NULL,
+  `base_channel` VARCHAR(75) NOT NULL,
+  `base_role` VARCHAR(50) NOT NULL,
+  `base_signoffs_required` INT NULL,
+  `base_data_version` INT NULL,
+  `data_version` INT NOT NULL,
+  PRIMARY KEY (`sc_id`)
+) ENGINE=InnoDB;
+
+-- +goose Down
+DROP TABLE IF EXISTS `product_req_signoffs_scheduled_changes`;

@@ -1,0 +1,10 @@
+-- +goose Up
+CREATE TABLE IF NOT EXISTS `release_assets_scheduled_changes_conditions` (
+  `sc_id` INT NOT NULL,
+  `when` BIGINT NULL,
+  `data_version` INT NOT NULL,
+  PRIMARY KEY (`sc_id`)
+) ENGINE=InnoDB;
+
+-- +goose Down
+DROP TABLE IF EXISTS `release_assets_scheduled_changes_conditions`;

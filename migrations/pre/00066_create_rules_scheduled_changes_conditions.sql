@@ -1,0 +1,13 @@
+-- +goose Up
+CREATE TABLE IF NOT EXISTS `rules_scheduled_changes_conditions` (
+  `sc_id` INT NOT NULL,
+  `telemetry_product` VARCHAR(15) NULL,
+  `telemetry_channel` VARCHAR(75) NULL,
+  `telemetry_uptake` INT NULL,
+  `when` BIGINT NULL,
+  `data_version` INT NOT NULL,
+  PRIMARY KEY (`sc_id`)
+) ENGINE=InnoDB;
+
+-- +goose Down
+DROP TABLE IF EXISTS `rules_scheduled_changes_conditions`;

@@ -1,0 +1,16 @@
+-- +goose Up
+CREATE TABLE IF NOT EXISTS `rules_scheduled_changes_conditions_history` (
+  `change_id` INT NOT NULL AUTO_INCREMENT,
+  `changed_by` VARCHAR(100) NOT NULL,
+  `timestamp` BIGINT NOT NULL,
+  `sc_id` INT NOT NULL,
+  `telemetry_product` VARCHAR(15) NULL,
+  `telemetry_channel` VARCHAR(75) NULL,
+  `telemetry_uptake` INT NULL,
+  `when` BIGINT NULL,
+  `data_version` INT NULL,
+  PRIMARY KEY (`change_id`)
+) ENGINE=InnoDB;
+
+-- +goose Down
+DROP TABLE IF EXISTS `rules_scheduled_changes_conditions_history`;

@@ -1,0 +1,136 @@
+package gormstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/balrog-go/balrog/rules"
+	"github.com/balrog-go/balrog/store"
+)
+
+func unavailable(what string, err error) error {
+	return fmt.Errorf("%s: %w: %w", what, store.ErrUnavailable, err)
+}
+
+// Rules returns every rule in rule_id order.
+func (db *DB) Rules(ctx context.Context) ([]rules.Rule, error) {
+	var rows []ruleRow
+	if err := db.gorm.WithContext(ctx).Order("rule_id").Find(&rows).Error; err != nil {
+		return nil, unavailable("read rules", err)
+	}
+	out := make([]rules.Rule, len(rows))
+	for i, r := range rows {
+		out[i] = r.rule()
+	}
+	return out, nil
+}
+
+// Shutoffs returns every emergency shutoff.
+func (db *DB) Shutoffs(ctx context.Context) ([]rules.Shutoff, error) {
+	var rows []shutoffRow
+	if err := db.gorm.WithContext(ctx).Order("product, channel").Find(&rows).Error; err != nil {
+		return nil, unavailable("read emergency shutoffs", err)
+	}
+	out := make([]rules.Shutoff, len(rows))
+	for i, r := range rows {
+		out[i] = rules.Shutoff{Product: r.Product, Channel: r.Channel, Comment: r.Comment, DataVersion: r.DataVersion}
+	}
+	return out, nil
+}
+
+// Pins returns every pinnable release.
+func (db *DB) Pins(ctx context.Context) ([]rules.Pin, error) {
+	var rows []pinRow
+	if err := db.gorm.WithContext(ctx).Order("product, channel, version").Find(&rows).Error; err != nil {
+		return nil, unavailable("read pinnable releases", err)
+	}
+	out := make([]rules.Pin, len(rows))
+	for i, r := range rows {
+		out[i] = rules.Pin{Product: r.Product, Channel: r.Channel, Version: r.Version, Mapping: r.Mapping, DataVersion: r.DataVersion}
+	}
+	return out, nil
+}
+
+// ReleaseInfos lists the releases without their blobs, in name order.
+func (db *DB) ReleaseInfos(ctx context.Context) ([]store.ReleaseInfo, error) {
+	var rows []releaseRow
+	err := db.gorm.WithContext(ctx).Select("name", "product", "read_only", "data_version").Order("name").Find(&rows).Error
+	if err != nil {
+		return nil, unavailable("list releases", err)
+	}
+	out := make([]store.ReleaseInfo, len(rows))
+	for i, r := range rows {
+		out[i] = store.ReleaseInfo{Name: r.Name, Product: r.Product, ReadOnly: r.ReadOnly != nil && *r.ReadOnly, DataVersion: r.DataVersion}
+	}
+	return out, nil
+}
+
+// Release reads one release with its blob.
+func (db *DB) Release(ctx context.Context, name string) (store.Release, error) {
+	var row releaseRow
+	err := db.gorm.WithContext(ctx).Where("name = ?", name).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return store.Release{}, fmt.Errorf("release %s: %w", name, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Release{}, unavailable("read release "+name, err)
+	}
+	return store.Release{
+		Name: row.Name, Product: row.Product, ReadOnly: row.ReadOnly != nil && *row.ReadOnly,
+		Data: []byte(row.Data), DataVersion: row.DataVersion,
+	}, nil
+}
+
+// CountRules is the public heartbeat's probe: it reads, never writes.
+func (db *DB) CountRules(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.gorm.WithContext(ctx).Model(&ruleRow{}).Count(&n).Error; err != nil {
+		return 0, unavailable("count rules", err)
+	}
+	return n, nil
+}
+
+// ChangeMarker returns a value that changes whenever the rules, shutoffs,
+// pins or releases change: row counts, data_version sums and the newest
+// history ids, in one cheap query. The public role polls it and reloads
+// only when it moves.
+func (db *DB) ChangeMarker(ctx context.Context) (string, error) {
+	const q = `SELECT
+ (SELECT COUNT(*) FROM rules), (SELECT COALESCE(SUM(data_version), 0) FROM rules),
+ (SELECT COALESCE(MAX(change_id), 0) FROM rules_history),
+ (SELECT COUNT(*) FROM emergency_shutoffs), (SELECT COALESCE(SUM(data_version), 0) FROM emergency_shutoffs),
+ (SELECT COUNT(*) FROM pinnable_releases), (SELECT COALESCE(SUM(data_version), 0) FROM pinnable_releases),
+ (SELECT COUNT(*) FROM releases), (SELECT COALESCE(SUM(data_version), 0) FROM releases),
+ (SELECT COALESCE(MAX(change_id), 0) FROM releases_history)`
+	var v [10]int64
+	err := db.sql.QueryRowContext(ctx, q).Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9])
+	if err != nil {
+		return "", unavailable("read change marker", err)
+	}
+	return fmt.Sprint(v), nil
+}
+
+// Watchdog is the admin heartbeat's probe, as Balrog's: it increments the
+// dockerflow counter (creating it at 1) and returns the new value.
+func (db *DB) Watchdog(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var cur []int64
+		if err := tx.Raw("SELECT watchdog FROM dockerflow").Scan(&cur).Error; err != nil {
+			return err
+		}
+		if len(cur) == 0 {
+			n = 1
+			return tx.Exec("INSERT INTO dockerflow (watchdog) VALUES (1)").Error
+		}
+		n = cur[0] + 1
+		return tx.Exec("UPDATE dockerflow SET watchdog = ? WHERE watchdog = ?", n, cur[0]).Error
+	})
+	if err != nil {
+		return 0, unavailable("dockerflow watchdog", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,49 @@
+// Package store holds the records the service persists and the errors its
+// database layer reports. The gorm implementation for MySQL and SQLite, with
+// the goose migration runner, lives in the gormstore sub-package.
+package store
+
+import (
+	"errors"
+
+	"github.com/balrog-go/balrog/rules"
+)
+
+// Sentinel errors. Implementations wrap them with %w; the HTTP layer maps
+// them to status codes in one place.
+var (
+	// ErrNotFound means the requested row does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrOutdated means a write carried a data_version that is no longer current.
+	ErrOutdated = errors.New("data_version is outdated")
+	// ErrUnavailable means the database did not answer.
+	ErrUnavailable = errors.New("database unavailable")
+	// ErrPendingMigrations means this binary's pre-deploy steps are not applied.
+	ErrPendingMigrations = errors.New("pending pre-deploy migrations")
+)
+
+// Release is one row of the legacy releases table: a whole blob as JSON text.
+type Release struct {
+	Name        string
+	Product     string
+	ReadOnly    bool
+	Data        []byte
+	DataVersion int
+}
+
+// ReleaseInfo is a release without its blob, for listings and change detection.
+type ReleaseInfo struct {
+	Name        string
+	Product     string
+	ReadOnly    bool
+	DataVersion int
+}
+
+// Dataset is a set of objects loaded or exported together, in the scenario
+// format of the conformance corpora (releases, rules, shutoffs, pins).
+type Dataset struct {
+	Releases []Release
+	Rules    []rules.Rule
+	Shutoffs []rules.Shutoff
+	Pins     []rules.Pin
+}
