@@ -1,0 +1,361 @@
+package blobs
+
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// node is one value of a parsed JSON document. The parser below is written
+// for this package rather than using encoding/json because blobs must be read
+// the way Python's json.loads reads them: object keys are matched exactly
+// (encoding/json folds case when filling structs), key order is kept (Python
+// dicts are ordered, and str() of a dict prints in that order), a repeated key
+// keeps its first position but takes the last value, number literals are kept
+// as written, and the literals NaN, Infinity and -Infinity are accepted.
+type node struct {
+	kind Kind
+	// str is the decoded text of a string, the literal of a number, or
+	// "true"/"false" for a boolean.
+	str string
+	// elems holds the elements of an array or the values of an object.
+	elems []node
+	// keys holds the keys of an object, parallel to elems.
+	keys []string
+}
+
+// get returns the value of key in an object node, or nil.
+func (n *node) get(key string) *node {
+	for i := range n.keys {
+		if n.keys[i] == key {
+			return &n.elems[i]
+		}
+	}
+	return nil
+}
+
+// maxDepth bounds nesting so that hostile input cannot exhaust the stack.
+const maxDepth = 1000
+
+// parseJSON parses one JSON document (surrounded by optional whitespace).
+func parseJSON(data []byte) (node, error) {
+	p := jsonParser{s: string(data)}
+	p.skipSpace()
+	n, err := p.value(0)
+	if err != nil {
+		return node{}, err
+	}
+	p.skipSpace()
+	if p.i != len(p.s) {
+		return node{}, p.errorf("extra data")
+	}
+	return n, nil
+}
+
+type jsonParser struct {
+	s string
+	i int
+}
+
+func (p *jsonParser) errorf(format string, args ...any) error {
+	return fmt.Errorf("blobs: invalid JSON at offset %d: %s", p.i, fmt.Sprintf(format, args...))
+}
+
+func (p *jsonParser) skipSpace() {
+	for p.i < len(p.s) {
+		switch p.s[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jsonParser) literal(word string) bool {
+	if len(p.s)-p.i >= len(word) && p.s[p.i:p.i+len(word)] == word {
+		p.i += len(word)
+		return true
+	}
+	return false
+}
+
+func (p *jsonParser) value(depth int) (node, error) {
+	if depth > maxDepth {
+		return node{}, p.errorf("nesting too deep")
+	}
+	if p.i >= len(p.s) {
+		return node{}, p.errorf("unexpected end of input")
+	}
+	switch c := p.s[p.i]; {
+	case c == '{':
+		return p.object(depth)
+	case c == '[':
+		return p.array(depth)
+	case c == '"':
+		s, err := p.string()
+		return node{kind: KindString, str: s}, err
+	case c == 't' && p.literal("true"):
+		return node{kind: KindBool, str: "true"}, nil
+	case c == 'f' && p.literal("false"):
+		return node{kind: KindBool, str: "false"}, nil
+	case c == 'n' && p.literal("null"):
+		return node{kind: KindNull}, nil
+	case c == 'N' && p.literal("NaN"):
+		return node{kind: KindFloat, str: "NaN"}, nil
+	case c == 'I' && p.literal("Infinity"):
+		return node{kind: KindFloat, str: "Infinity"}, nil
+	case c == '-' && p.literal("-Infinity"):
+		return node{kind: KindFloat, str: "-Infinity"}, nil
+	case c == '-' || ('0' <= c && c <= '9'):
+		return p.number()
+	}
+	return node{}, p.errorf("unexpected character %q", p.s[p.i])
+}
+
+func (p *jsonParser) object(depth int) (node, error) {
+	p.i++ // '{'
+	n := node{kind: KindObject}
+	var index map[string]int // built for large objects to find repeated keys
+	p.skipSpace()
+	if p.i < len(p.s) && p.s[p.i] == '}' {
+		p.i++
+		return n, nil
+	}
+	for {
+		p.skipSpace()
+		if p.i >= len(p.s) || p.s[p.i] != '"' {
+			return node{}, p.errorf("expected object key")
+		}
+		key, err := p.string()
+		if err != nil {
+			return node{}, err
+		}
+		p.skipSpace()
+		if p.i >= len(p.s) || p.s[p.i] != ':' {
+			return node{}, p.errorf("expected ':'")
+		}
+		p.i++
+		p.skipSpace()
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return node{}, err
+		}
+		pos := -1
+		if index != nil {
+			if j, ok := index[key]; ok {
+				pos = j
+			}
+		} else {
+			for j := range n.keys {
+				if n.keys[j] == key {
+					pos = j
+					break
+				}
+			}
+		}
+		if pos >= 0 {
+			n.elems[pos] = v
+		} else {
+			n.keys = append(n.keys, key)
+			n.elems = append(n.elems, v)
+			if index != nil {
+				index[key] = len(n.keys) - 1
+			} else if len(n.keys) > 16 {
+				index = make(map[string]int, 2*len(n.keys))
+				for j, k := range n.keys {
+					index[k] = j
+				}
+			}
+		}
+		p.skipSpace()
+		if p.i >= len(p.s) {
+			return node{}, p.errorf("unterminated object")
+		}
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+		case '}':
+			p.i++
+			return n, nil
+		default:
+			return node{}, p.errorf("expected ',' or '}'")
+		}
+	}
+}
+
+func (p *jsonParser) array(depth int) (node, error) {
+	p.i++ // '['
+	n := node{kind: KindArray, elems: []node{}}
+	p.skipSpace()
+	if p.i < len(p.s) && p.s[p.i] == ']' {
+		p.i++
+		return n, nil
+	}
+	for {
+		p.skipSpace()
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return node{}, err
+		}
+		n.elems = append(n.elems, v)
+		p.skipSpace()
+		if p.i >= len(p.s) {
+			return node{}, p.errorf("unterminated array")
+		}
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return n, nil
+		default:
+			return node{}, p.errorf("expected ',' or ']'")
+		}
+	}
+}
+
+// number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? and keeps the
+// literal. A literal with a fraction or an exponent is a float, as in Python.
+func (p *jsonParser) number() (node, error) {
+	start := p.i
+	if p.s[p.i] == '-' {
+		p.i++
+	}
+	digits := func() int {
+		j := p.i
+		for p.i < len(p.s) && '0' <= p.s[p.i] && p.s[p.i] <= '9' {
+			p.i++
+		}
+		return p.i - j
+	}
+	if p.i < len(p.s) && p.s[p.i] == '0' {
+		p.i++
+	} else if digits() == 0 {
+		return node{}, p.errorf("invalid number")
+	}
+	kind := KindInt
+	if p.i < len(p.s) && p.s[p.i] == '.' {
+		save := p.i
+		p.i++
+		if digits() == 0 {
+			// Python stops the number before a lone '.', which then fails
+			// as extra data; report it here.
+			p.i = save
+			return node{}, p.errorf("invalid number")
+		}
+		kind = KindFloat
+	}
+	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
+		save := p.i
+		p.i++
+		if p.i < len(p.s) && (p.s[p.i] == '+' || p.s[p.i] == '-') {
+			p.i++
+		}
+		if digits() == 0 {
+			p.i = save
+			return node{}, p.errorf("invalid number")
+		}
+		kind = KindFloat
+	}
+	return node{kind: kind, str: p.s[start:p.i]}, nil
+}
+
+// string decodes a JSON string starting at the opening quote. Strings
+// without escapes are returned as substrings of the input.
+func (p *jsonParser) string() (string, error) {
+	p.i++ // opening quote
+	start := p.i
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		if c == '"' {
+			s := p.s[start:p.i]
+			p.i++
+			return s, nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", p.errorf("control character in string")
+		}
+		p.i++
+	}
+	if p.i >= len(p.s) {
+		return "", p.errorf("unterminated string")
+	}
+	buf := []byte(p.s[start:p.i])
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return string(buf), nil
+		case c < 0x20:
+			return "", p.errorf("control character in string")
+		case c != '\\':
+			buf = append(buf, c)
+			p.i++
+			continue
+		}
+		p.i++
+		if p.i >= len(p.s) {
+			break
+		}
+		e := p.s[p.i]
+		p.i++
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := p.hex4()
+			if !ok {
+				return "", p.errorf("invalid \\u escape in string")
+			}
+			if utf16.IsSurrogate(r) {
+				// A high surrogate followed by an escaped low surrogate
+				// forms one character; a lone surrogate cannot be held
+				// in UTF-8 and becomes U+FFFD.
+				save := p.i
+				if r < 0xdc00 && p.literal(`\u`) {
+					if r2, ok := p.hex4(); ok && 0xdc00 <= r2 && r2 < 0xe000 {
+						r = utf16.DecodeRune(r, r2)
+					} else {
+						p.i = save
+						r = utf8.RuneError
+					}
+				} else {
+					p.i = save
+					r = utf8.RuneError
+				}
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return "", p.errorf("invalid escape in string")
+		}
+	}
+	return "", p.errorf("unterminated string")
+}
+
+func (p *jsonParser) hex4() (rune, bool) {
+	if len(p.s)-p.i < 4 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(p.s[p.i:p.i+4], 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	p.i += 4
+	return rune(v), true
+}
