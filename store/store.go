@@ -47,3 +47,12 @@ type Dataset struct {
 	Shutoffs []rules.Shutoff
 	Pins     []rules.Pin
 }
+
+// RuleRevision is one rules_history row of a rule that existed at that
+// change (marker rows are not revisions).
+type RuleRevision struct {
+	Rule      rules.Rule
+	ChangeID  int
+	ChangedBy string
+	Timestamp int64
+}

@@ -1,0 +1,94 @@
+package public
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/store"
+)
+
+// blobKey identifies one version of a release.
+type blobKey struct {
+	name        string
+	dataVersion int
+}
+
+// blobEntry is a parsed blob, or the error parsing it gave (a blob that
+// cannot be parsed is not parsed again until its data_version changes).
+type blobEntry struct {
+	blob blobs.Blob
+	err  error
+}
+
+// blobCache holds parsed blobs by name and data_version. Concurrent misses
+// for the same blob load and parse it once.
+type blobCache struct {
+	src     Source
+	mu      sync.RWMutex
+	entries map[blobKey]*blobEntry
+	group   singleflight.Group
+}
+
+func newBlobCache(src Source) *blobCache {
+	return &blobCache{src: src, entries: map[blobKey]*blobEntry{}}
+}
+
+// get returns the parsed blob of release name at dataVersion.
+func (c *blobCache) get(ctx context.Context, name string, dataVersion int) (blobs.Blob, error) {
+	key := blobKey{name, dataVersion}
+	c.mu.RLock()
+	e := c.entries[key]
+	c.mu.RUnlock()
+	if e != nil {
+		return e.blob, e.err
+	}
+	v, err, _ := c.group.Do(fmt.Sprintf("%d:%s", dataVersion, name), func() (any, error) {
+		// The request that started the load may go away; the load is
+		// shared, so it does not follow that request's cancellation.
+		loadCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		rel, err := c.src.Release(loadCtx, name)
+		if err != nil {
+			return nil, err // not cached: the database may answer later
+		}
+		b, perr := blobs.Parse(rel.Data)
+		entry := &blobEntry{blob: b, err: perr}
+		if perr != nil {
+			entry.err = fmt.Errorf("release %s: %w", name, perr)
+		}
+		c.mu.Lock()
+		// Cache under the version read, which may be newer than asked.
+		c.entries[blobKey{name, rel.DataVersion}] = entry
+		c.entries[key] = entry
+		c.mu.Unlock()
+		return entry, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	e = v.(*blobEntry)
+	return e.blob, e.err
+}
+
+// retain drops the blobs of releases that no longer exist or have changed.
+func (c *blobCache) retain(current map[string]store.ReleaseInfo) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.entries {
+		if info, ok := current[k.name]; !ok || info.DataVersion != k.dataVersion {
+			delete(c.entries, k)
+		}
+	}
+}
+
+// len reports how many blobs are cached.
+func (c *blobCache) len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.entries)
+}

@@ -1,0 +1,250 @@
+package public
+
+import (
+	"embed"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/rules"
+	"github.com/balrog-go/balrog/store"
+)
+
+//go:embed static/robots.txt static/contribute.json
+var static embed.FS
+
+// securityHeaders go on every response of the public role (public.md §2.5).
+var securityHeaders = [...][2]string{
+	{"Strict-Transport-Security", "max-age=31536000;"},
+	{"X-Content-Type-Options", "nosniff"},
+	{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+}
+
+// Handler serves the public role: update requests on a fast path, and
+// everything else (the /api/v1 endpoints, static files, Dockerflow) through
+// echo.
+type Handler struct {
+	s       *Service
+	e       *echo.Echo
+	bufPool sync.Pool
+}
+
+// NewHandler builds the public role's HTTP handler. Add further routes (the
+// Dockerflow endpoints) through Echo.
+func (s *Service) NewHandler() *Handler {
+	h := &Handler{s: s, e: echo.New()}
+	h.bufPool.New = func() any { b := make([]byte, 0, 16<<10); return &b }
+	e := h.e
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = h.errorHandler
+	e.Use(h.headers)
+	robots, _ := static.ReadFile("static/robots.txt")
+	contribute, _ := static.ReadFile("static/contribute.json")
+	getHead := []string{http.MethodGet, http.MethodHead}
+	e.Match(getHead, "/robots.txt", staticFile("text/plain; charset=utf-8", robots))
+	e.Match(getHead, "/contribute.json", staticFile("application/json", contribute))
+	e.Match(getHead, "/debug/api.yml", func(c echo.Context) error {
+		return c.Blob(http.StatusNotFound, "text/html; charset=utf-8", nil)
+	})
+	h.apiRoutes(e)
+	return h
+}
+
+// Echo is the router behind the update fast path.
+func (h *Handler) Echo() *echo.Echo { return h.e }
+
+func staticFile(contentType string, body []byte) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-cache")
+		return c.Blob(http.StatusOK, contentType, body)
+	}
+}
+
+// headers adds the security headers, and the default Cache-Control where a
+// handler set none.
+func (h *Handler) headers(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hdr := c.Response().Header()
+		for _, kv := range securityHeaders {
+			hdr.Set(kv[0], kv[1])
+		}
+		c.Response().Before(func() {
+			if hdr.Get("Cache-Control") == "" {
+				hdr.Set("Cache-Control", h.s.cfg.CacheControl)
+			}
+		})
+		return next(c)
+	}
+}
+
+// errorHandler renders echo's routing errors as Balrog does: 404 as plain
+// text, other statuses as problem documents.
+func (h *Handler) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var he *echo.HTTPError
+	status := http.StatusInternalServerError
+	if errors.As(err, &he) {
+		status = he.Code
+	}
+	w := c.Response()
+	if status == http.StatusNotFound {
+		writeNotFound(w)
+		return
+	}
+	if status >= 500 {
+		h.s.log.Error("public: request failed", "path", c.Request().URL.Path, "error", err.Error())
+	}
+	writeProblem(w, status, problemTitle(status), problemDetail(status, err))
+}
+
+// ServeHTTP answers update requests directly and hands the rest to echo.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	if strings.HasPrefix(path, "/update") || strings.HasPrefix(path, "/json/") {
+		rawPath, rawQuery, _ := strings.Cut(RestoreTarget(r.RequestURI), "?")
+		if rawPath == "" || rawPath[0] != '/' { // absolute-form request target
+			rawPath, rawQuery = r.URL.EscapedPath(), r.URL.RawQuery
+		}
+		m, err := rules.ParseUpdateRequest(rawPath, rawQuery, r.Header.Get("User-Agent"))
+		if m.Kind != rules.NotUpdatePath {
+			h.serveUpdate(w, r, m, err)
+			return
+		}
+	}
+	h.e.ServeHTTP(w, r)
+}
+
+func setSecurityHeaders(hdr http.Header) {
+	for _, kv := range securityHeaders {
+		hdr[kv[0]] = []string{kv[1]}
+	}
+}
+
+// serveUpdate answers a request whose path the update routes claim.
+func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Match, parseErr error) {
+	hdr := w.Header()
+	setSecurityHeaders(hdr)
+	hdr["Cache-Control"] = []string{h.s.cfg.CacheControl}
+	// Only the update routes themselves are GET-only; Balrog answers any
+	// other /update... path with the empty document whatever the method.
+	if m.Kind == rules.UpdateRoute && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		hdr.Set("Allow", "GET, HEAD, OPTIONS")
+		writeProblem(w, http.StatusMethodNotAllowed, "Method Not Allowed", "The method is not allowed for the requested URL.")
+		return
+	}
+	switch m.Kind {
+	case rules.OtherUpdatePath:
+		writeBody(w, r, http.StatusOK, "text/xml; charset=utf-8", []byte(blobs.EmptyXML))
+		return
+	case rules.RedirectSlashes:
+		loc := "http://" + r.Host + m.Path
+		if r.URL.RawQuery != "" {
+			loc += "?" + r.URL.RawQuery
+		}
+		hdr.Set("Location", loc)
+		writeBody(w, r, http.StatusPermanentRedirect, "text/html; charset=utf-8", nil)
+		return
+	}
+	if parseErr != nil {
+		h.writeError(w, r, parseErr)
+		return
+	}
+	snap := h.s.snap.Load()
+	if snap == nil {
+		h.writeError(w, r, ErrNotLoaded)
+		return
+	}
+	ev := &evaluator{s: h.s, snap: snap, ctx: r.Context()}
+	q := m.Query
+	res, err := ev.resolve(q)
+	if errors.Is(err, errMissingRelease) {
+		h.s.log.Error("public: a rule or pin names a missing release", "error", err.Error(), "rule_id", res.decision.RuleIDHeader())
+		res.blob, err = nil, nil
+	}
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	bp := h.bufPool.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= 1<<20 {
+			h.bufPool.Put(bp)
+		}
+	}()
+	env := &blobs.Env{Allowlist: h.s.cfg.Allowlist, ForceHosts: h.s.cfg.ForceHosts, Releases: ev}
+	if q.Route == rules.RouteJSON {
+		h.serveJSON(w, r, q, res, env, bp)
+		return
+	}
+	body := (*bp)[:0]
+	if res.blob == nil {
+		body = blobs.AppendEmptyXML(body)
+	} else {
+		if sb, ok := res.blob.(*blobs.Superblob); ok && sb.FanOut() != blobs.FanOutNone {
+			if res.parts, err = ev.fanOut(q, sb, res.decision.UpdateType); err != nil {
+				h.writeError(w, r, err)
+				return
+			}
+		}
+		if body, err = blobs.AppendXML(body, res.blob, q, res.decision.UpdateType, res.parts, env); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+	}
+	*bp = body
+	setRuleHeaders(hdr, res.decision)
+	writeBody(w, r, http.StatusOK, "text/xml; charset=utf-8", body)
+}
+
+// serveJSON answers /json/...: a Guardian blob as JSON; no update, or a
+// blob with no JSON form (§15 Q19), is a 404 with an empty body.
+func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, q *rules.Query, res outcome, env *blobs.Env, bp *[]byte) {
+	if res.blob == nil {
+		writeBody(w, r, http.StatusNotFound, "text/html; charset=utf-8", nil)
+		return
+	}
+	body, err := blobs.AppendJSON((*bp)[:0], res.blob, q, env)
+	if errors.Is(err, blobs.ErrNotJSON) {
+		writeBody(w, r, http.StatusNotFound, "text/html; charset=utf-8", nil)
+		return
+	}
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	*bp = body
+	setRuleHeaders(w.Header(), res.decision)
+	writeBody(w, r, http.StatusOK, "application/json", body)
+}
+
+// setRuleHeaders names the rule that decided the answer, spelled as Balrog
+// spells the headers.
+func setRuleHeaders(hdr http.Header, d rules.Decision) {
+	hdr["Rule-ID"] = []string{d.RuleIDHeader()}
+	hdr["Rule-Data-Version"] = []string{d.RuleDataVersionHeader()}
+}
+
+// writeError maps an error of the update path to Balrog's answer, in one
+// place.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var bad *rules.BadInputError
+	var invalid *rules.QueryValidationError
+	switch {
+	case errors.As(err, &bad):
+		writeBody(w, r, http.StatusBadRequest, "text/plain; charset=utf-8", []byte(escapeE3(bad.Message)))
+	case errors.As(err, &invalid):
+		writeProblem(w, http.StatusBadRequest, "Bad Request", invalid.Detail)
+	case errors.Is(err, ErrNotLoaded), errors.Is(err, store.ErrUnavailable):
+		h.s.log.Error("public: cannot answer without the database", "path", r.URL.Path, "error", err.Error())
+		writeProblem(w, http.StatusServiceUnavailable, "Service Unavailable", "The update data is not available right now.")
+	default:
+		h.s.log.Error("public: request failed", "path", r.URL.Path, "error", err.Error())
+		writeProblem(w, http.StatusInternalServerError, "Internal Server Error", internalErrorDetail)
+	}
+}

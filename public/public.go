@@ -1,0 +1,158 @@
+// Package public is the public role: it answers update clients
+// (/update/..., /json/...) and the read-only /api/v1 endpoints from an
+// in-memory snapshot of the database, refreshed when the database changes.
+package public
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/rules"
+	"github.com/balrog-go/balrog/store"
+)
+
+// Source is what the public role reads from the database.
+type Source interface {
+	// ChangeMarker returns a value that moves whenever rules, shutoffs,
+	// pins or releases change.
+	ChangeMarker(ctx context.Context) (string, error)
+	Rules(ctx context.Context) ([]rules.Rule, error)
+	Shutoffs(ctx context.Context) ([]rules.Shutoff, error)
+	Pins(ctx context.Context) ([]rules.Pin, error)
+	ReleaseInfos(ctx context.Context) ([]store.ReleaseInfo, error)
+	Release(ctx context.Context, name string) (store.Release, error)
+}
+
+// Config is the public role's configuration.
+type Config struct {
+	// Allowlist decides which download URLs may be served to which product.
+	Allowlist *blobs.Allowlist
+	// ForceHosts are the special force hosts (URL prefixes).
+	ForceHosts []string
+	// RefreshInterval is how often the change marker is polled.
+	RefreshInterval time.Duration
+	// CacheControl is sent on responses whose handler sets none.
+	CacheControl string
+	// Dice returns a uniformly random integer in [0, 100) for throttling;
+	// nil means math/rand.
+	Dice func() int
+}
+
+// Service is the public role.
+type Service struct {
+	src   Source
+	cfg   Config
+	log   *slog.Logger
+	snap  atomic.Pointer[snapshot]
+	blobs *blobCache
+
+	// lastRefreshErr is the error of the most recent failed refresh, nil
+	// after a successful one.
+	lastRefreshErr atomic.Pointer[error]
+}
+
+// New returns the public role over src. It loads nothing until Load or Run.
+func New(src Source, cfg Config, log *slog.Logger) *Service {
+	if cfg.RefreshInterval <= 0 {
+		cfg.RefreshInterval = 5 * time.Second
+	}
+	if cfg.CacheControl == "" {
+		cfg.CacheControl = "public, max-age=90"
+	}
+	if cfg.Dice == nil {
+		cfg.Dice = defaultDice
+	}
+	return &Service{src: src, cfg: cfg, log: log, blobs: newBlobCache(src)}
+}
+
+// ErrNotLoaded means no snapshot has ever been loaded: the database has not
+// answered since the process started.
+var ErrNotLoaded = errors.New("public: no data loaded yet")
+
+// Load reads the database into a new snapshot when its change marker has
+// moved, and swaps it in. It reports whether a new snapshot was loaded.
+func (s *Service) Load(ctx context.Context) (bool, error) {
+	marker, err := s.src.ChangeMarker(ctx)
+	if err != nil {
+		return false, err
+	}
+	if cur := s.snap.Load(); cur != nil && cur.marker == marker {
+		cur.checkedAt.Store(time.Now().UnixNano())
+		return false, nil
+	}
+	next, err := loadSnapshot(ctx, s.src, marker)
+	if err != nil {
+		return false, err
+	}
+	s.snap.Store(next)
+	s.blobs.retain(next.releases)
+	return true, nil
+}
+
+// Run keeps the snapshot fresh until ctx ends. A failed refresh keeps the
+// last good snapshot and is retried at the next tick.
+func (s *Service) Run(ctx context.Context) error {
+	t := time.NewTicker(s.cfg.RefreshInterval)
+	defer t.Stop()
+	for {
+		s.refresh(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) refresh(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	loaded, err := s.Load(ctx)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			return
+		}
+		if prev := s.lastRefreshErr.Swap(&err); prev == nil {
+			s.log.Error("public: refreshing the snapshot failed; serving the last one", "error", err.Error(), "snapshot_age", s.SnapshotAge().String())
+		}
+		return
+	}
+	if prev := s.lastRefreshErr.Swap(nil); prev != nil {
+		s.log.Info("public: database answers again")
+	}
+	if loaded {
+		snap := s.snap.Load()
+		s.log.Info("public: snapshot loaded", "rules", len(snap.rules), "releases", len(snap.releases), "shutoffs", len(snap.shutoffs), "pins", len(snap.pins))
+	}
+}
+
+// SnapshotAge is how long ago the database last confirmed the snapshot;
+// zero when none is loaded.
+func (s *Service) SnapshotAge() time.Duration {
+	snap := s.snap.Load()
+	if snap == nil {
+		return 0
+	}
+	return time.Since(time.Unix(0, snap.checkedAt.Load()))
+}
+
+// Health is the heartbeat check: it asks the database, and on failure says
+// how old the snapshot being served is.
+func (s *Service) Health(ctx context.Context) (string, error) {
+	snap := s.snap.Load()
+	if _, err := s.src.ChangeMarker(ctx); err != nil {
+		if snap == nil {
+			return "", fmt.Errorf("%w; no data loaded, update requests get 503", err)
+		}
+		return "", fmt.Errorf("%w; serving a snapshot last confirmed %s ago", err, s.SnapshotAge().Round(time.Second))
+	}
+	if snap == nil {
+		return "", ErrNotLoaded
+	}
+	return fmt.Sprint(len(snap.rules)), nil
+}

@@ -1,0 +1,60 @@
+package public
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/balrog-go/balrog/rules"
+	"github.com/balrog-go/balrog/store"
+)
+
+// snapshot is an immutable view of everything update requests read, except
+// the blobs themselves (those are parsed on first use and cached).
+type snapshot struct {
+	marker   string
+	index    *rules.Index
+	rules    []rules.Rule
+	shutoffs []rules.Shutoff
+	pins     []rules.Pin
+	// releases are every release's metadata, by name.
+	releases map[string]store.ReleaseInfo
+	// releaseOrder lists release names in name order.
+	releaseOrder []string
+	// checkedAt is when the database last confirmed this snapshot (Unix ns).
+	checkedAt atomic.Int64
+}
+
+func loadSnapshot(ctx context.Context, src Source, marker string) (*snapshot, error) {
+	rs, err := src.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	shutoffs, err := src.Shutoffs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pins, err := src.Pins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	infos, err := src.ReleaseInfos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap := &snapshot{
+		marker:       marker,
+		index:        rules.NewIndex(rs, shutoffs, pins),
+		rules:        rs,
+		shutoffs:     shutoffs,
+		pins:         pins,
+		releases:     make(map[string]store.ReleaseInfo, len(infos)),
+		releaseOrder: make([]string, 0, len(infos)),
+	}
+	for _, r := range infos {
+		snap.releases[r.Name] = r
+		snap.releaseOrder = append(snap.releaseOrder, r.Name)
+	}
+	snap.checkedAt.Store(time.Now().UnixNano())
+	return snap, nil
+}
