@@ -1,0 +1,213 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/DataDog/datadog-go/v5/statsd"
+
+	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/public"
+	"github.com/balrog-go/balrog/store/gormstore"
+)
+
+// module is one part of the process: what it needs, and how it is built.
+// A module may build a service that runs for the life of the process.
+type module struct {
+	deps []string
+	init func(ctx context.Context) (service, error)
+}
+
+// roleNames are the values --role accepts, besides comma lists of them.
+var roleNames = []string{"public", "admin", "agent", "all"}
+
+// process is a balrog process being assembled from modules.
+type process struct {
+	cfg     Config
+	log     *slog.Logger
+	db      *gormstore.DB
+	metrics statsd.ClientInterface
+
+	// listeners, by role, once built; tests read the bound addresses.
+	listeners map[string]*httpService
+}
+
+// modules is the one table of what each role needs and starts.
+func (p *process) modules() map[string]module {
+	return map[string]module{
+		"db":      {init: p.initDB},
+		"metrics": {init: p.initMetrics},
+		"public":  {deps: []string{"db", "metrics"}, init: p.initPublic},
+		"admin":   {deps: []string{"db", "metrics"}, init: p.initAdmin},
+		"agent":   {deps: []string{"db", "metrics"}, init: p.initAgent},
+		"all":     {deps: []string{"public", "admin", "agent"}},
+	}
+}
+
+// parseRoles reads --role: one role, a comma list, or all.
+func parseRoles(s string) ([]string, error) {
+	var out []string
+	for _, r := range strings.Split(s, ",") {
+		r = strings.TrimSpace(r)
+		if !slices.Contains(roleNames, r) {
+			return nil, fmt.Errorf("unknown role %q (want %s, or a comma list)", r, strings.Join(roleNames, ", "))
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// order lists the modules the roles need, dependencies first.
+func order(table map[string]module, roles []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(name string) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
+		deps := slices.Clone(table[name].deps)
+		sort.Strings(deps)
+		for _, d := range deps {
+			visit(d)
+		}
+		out = append(out, name)
+	}
+	for _, r := range roles {
+		visit(r)
+	}
+	return out
+}
+
+// build initialises the modules of roles in dependency order and returns
+// the services to run.
+func (p *process) build(ctx context.Context, roles []string) ([]service, error) {
+	table := p.modules()
+	var services []service
+	for _, name := range order(table, roles) {
+		m := table[name]
+		if m.init == nil {
+			continue
+		}
+		s, err := m.init(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("start %s: %w", name, err)
+		}
+		if s != nil {
+			services = append(services, s)
+		}
+	}
+	return services, nil
+}
+
+func (p *process) initDB(ctx context.Context) (service, error) {
+	db, err := openDatabase(ctx, p.cfg, p.log, true)
+	if err != nil {
+		return nil, err
+	}
+	p.db = db
+	return nil, nil
+}
+
+func (p *process) initMetrics(ctx context.Context) (service, error) {
+	if p.cfg.StatsdAddr == "" {
+		p.metrics = &statsd.NoOpClient{}
+		return nil, nil
+	}
+	c, err := statsd.New(p.cfg.StatsdAddr, statsd.WithNamespace("balrog."), statsd.WithTags([]string{"version:" + Build().Version}))
+	if err != nil {
+		return nil, fmt.Errorf("statsd client for %s: %w", p.cfg.StatsdAddr, err)
+	}
+	p.metrics = c
+	return nil, nil
+}
+
+// serveHTTP binds a role's listener and keeps it for tests.
+func (p *process) serveHTTP(role, addr string, h http.Handler, wrap func(net.Listener) net.Listener) (*httpService, error) {
+	s, err := listen(role, addr, h, p.log, wrap)
+	if err != nil {
+		return nil, err
+	}
+	if p.listeners == nil {
+		p.listeners = map[string]*httpService{}
+	}
+	p.listeners[role] = s
+	return s, nil
+}
+
+func (p *process) initPublic(ctx context.Context) (service, error) {
+	allowlist, err := blobs.NewAllowlist(p.cfg.DomainAllowlist)
+	if err != nil {
+		return nil, fmt.Errorf("domain_allowlist: %w", err)
+	}
+	svc := public.New(p.db, public.Config{
+		Allowlist:       allowlist,
+		ForceHosts:      p.cfg.SpecialForceHosts,
+		RefreshInterval: p.cfg.RefreshInterval,
+	}, p.log)
+	// Load before listening, so the first request is answered from data.
+	// A database that does not answer now is retried by the refresh loop.
+	loadCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if _, err := svc.Load(loadCtx); err != nil {
+		p.log.Error("public: initial load failed; update requests get 503 until the database answers", "error", err.Error())
+	}
+	h := svc.NewHandler()
+	dockerflow(h.Echo(), svc.Health)
+	// Update clients send targets such as /update/1/%PRODUCT%/... that
+	// net/http would refuse; the wrapped listener lets them through.
+	listener, err := p.serveHTTP("public", p.cfg.PublicAddr, h, public.WrapListener)
+	if err != nil {
+		return nil, err
+	}
+	return serviceGroup{svc, listener}, nil
+}
+
+func (p *process) initAdmin(ctx context.Context) (service, error) {
+	if p.cfg.Auth == "dev" {
+		if err := requireLoopback(p.cfg.AdminAddr); err != nil {
+			return nil, err
+		}
+		p.log.Warn("admin authentication is --auth=dev: the user is taken from the X-Balrog-Dev-User header; never use this in production")
+	}
+	e := newEcho()
+	dockerflow(e, func(ctx context.Context) (string, error) {
+		n, err := p.db.Watchdog(ctx)
+		return fmt.Sprint(n), err
+	})
+	return p.serveHTTP("admin", p.cfg.AdminAddr, e, nil)
+}
+
+func (p *process) initAgent(ctx context.Context) (service, error) {
+	e := newEcho()
+	dockerflow(e, func(ctx context.Context) (string, error) {
+		return "OK", p.db.Ping(ctx)
+	})
+	return p.serveHTTP("agent", p.cfg.AgentAddr, e, nil)
+}
+
+// requireLoopback refuses --auth=dev on a listener reachable from outside.
+func requireLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("admin-addr %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--auth=dev is refused on admin-addr %s: it is only allowed on a loopback address", addr)
+	}
+	return nil
+}
