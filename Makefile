@@ -12,7 +12,7 @@ IMAGE    ?= localhost/balrog:$(VERSION)
 
 export CGO_ENABLED=0
 
-.PHONY: build run test test-mysql lint bench image clean
+.PHONY: build run test lint bench image clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -29,7 +29,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./rules/... ./blobs/...
+	$(GO) test -run '^$$' -bench . -benchmem ./rules/... ./blobs/... ./public/...
 
 image: build
 	./scripts/build-image.sh $(BIN) $(IMAGE) '$(VERSION)' '$(COMMIT)' '$(BUILD)'

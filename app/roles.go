@@ -154,6 +154,7 @@ func (p *process) initPublic(ctx context.Context) (service, error) {
 		Allowlist:       allowlist,
 		ForceHosts:      p.cfg.SpecialForceHosts,
 		RefreshInterval: p.cfg.RefreshInterval,
+		Metrics:         p.metrics,
 	}, p.log)
 	// Load before listening, so the first request is answered from data.
 	// A database that does not answer now is retried by the refresh loop.

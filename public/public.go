@@ -41,7 +41,22 @@ type Config struct {
 	// Dice returns a uniformly random integer in [0, 100) for throttling;
 	// nil means math/rand.
 	Dice func() int
+	// Metrics receives the snapshot's health; nil sends nothing.
+	Metrics Gauges
 }
+
+// Gauges is the part of a DogStatsD client the public role reports to.
+type Gauges interface {
+	Gauge(name string, value float64, tags []string, rate float64) error
+	Incr(name string, tags []string, rate float64) error
+}
+
+// Metric names of the snapshot's health.
+const (
+	MetricSnapshotAge    = "public.snapshot.age_seconds"
+	MetricRefreshErrors  = "public.snapshot.refresh_errors"
+	MetricBlobCacheCount = "public.blob_cache.entries"
+)
 
 // Service is the public role.
 type Service struct {
@@ -113,9 +128,13 @@ func (s *Service) refresh(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	loaded, err := s.Load(ctx)
+	defer s.report()
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return
+		}
+		if s.cfg.Metrics != nil {
+			_ = s.cfg.Metrics.Incr(MetricRefreshErrors, nil, 1)
 		}
 		if prev := s.lastRefreshErr.Swap(&err); prev == nil {
 			s.log.Error("public: refreshing the snapshot failed; serving the last one", "error", err.Error(), "snapshot_age", s.SnapshotAge().String())
@@ -129,6 +148,15 @@ func (s *Service) refresh(ctx context.Context) {
 		snap := s.snap.Load()
 		s.log.Info("public: snapshot loaded", "rules", len(snap.rules), "releases", len(snap.releases), "shutoffs", len(snap.shutoffs), "pins", len(snap.pins))
 	}
+}
+
+// report sends the snapshot's age and the blob cache's size.
+func (s *Service) report() {
+	if s.cfg.Metrics == nil || s.snap.Load() == nil {
+		return
+	}
+	_ = s.cfg.Metrics.Gauge(MetricSnapshotAge, s.SnapshotAge().Seconds(), nil, 1)
+	_ = s.cfg.Metrics.Gauge(MetricBlobCacheCount, float64(s.blobs.len()), nil, 1)
 }
 
 // SnapshotAge is how long ago the database last confirmed the snapshot;

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -259,4 +260,40 @@ func TestServesThroughDatabaseOutage(t *testing.T) {
 		t.Errorf("health during the outage: %v", err)
 	}
 	os.Remove(path)
+}
+
+// recordingGauges keeps what the public role reports.
+type recordingGauges struct {
+	mu     sync.Mutex
+	gauges map[string]float64
+	incrs  map[string]int
+}
+
+func (r *recordingGauges) Gauge(name string, v float64, _ []string, _ float64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gauges[name] = v
+	return nil
+}
+
+func (r *recordingGauges) Incr(name string, _ []string, _ float64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.incrs[name]++
+	return nil
+}
+
+func TestStalenessIsReported(t *testing.T) {
+	db := openLoaded(t, storetest.SQLite(t), testDataset())
+	m := &recordingGauges{gauges: map[string]float64{}, incrs: map[string]int{}}
+	s := New(db, Config{Metrics: m}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.refresh(context.Background())
+	if _, ok := m.gauges[MetricSnapshotAge]; !ok || m.incrs[MetricRefreshErrors] != 0 {
+		t.Fatalf("after a good refresh: %v %v", m.gauges, m.incrs)
+	}
+	db.Close()
+	s.refresh(context.Background())
+	if m.incrs[MetricRefreshErrors] != 1 {
+		t.Errorf("refresh errors = %d, want 1", m.incrs[MetricRefreshErrors])
+	}
 }
