@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// newLogger builds the process logger from --log-format and --log-level.
+// newLogger builds the process logger from --log-format and --log-level:
+// mozlog JSON lines, or slog's text for a terminal.
 func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	switch strings.ToLower(cfg.LogLevel) {
@@ -21,5 +22,5 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	if cfg.LogFormat == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(newMozlogHandler(w, level))
 }
