@@ -13,6 +13,8 @@ import (
 
 	"github.com/DataDog/datadog-go/v5/statsd"
 
+	"github.com/balrog-go/balrog/admin"
+	"github.com/balrog-go/balrog/admin/auth"
 	"github.com/balrog-go/balrog/blobs"
 	"github.com/balrog-go/balrog/public"
 	"github.com/balrog-go/balrog/store/gormstore"
@@ -181,11 +183,34 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 		}
 		p.log.Warn("admin authentication is --auth=dev: the user is taken from the X-Balrog-Dev-User header; never use this in production")
 	}
+	allowlist, err := blobs.NewAllowlist(p.cfg.DomainAllowlist)
+	if err != nil {
+		return nil, fmt.Errorf("domain_allowlist: %w", err)
+	}
+	var authn auth.Authenticator = auth.NewDev()
+	switch {
+	case p.cfg.Auth == "dev":
+	case p.cfg.OIDCIssuer == "":
+		p.log.Warn("admin authentication: no --oidc-issuer configured; every authenticated admin request is refused")
+		authn = admin.Unconfigured{}
+	default:
+		oidc, err := auth.NewOIDC(auth.OIDCConfig{Issuer: p.cfg.OIDCIssuer, Audience: p.cfg.OIDCAudience, JWKSURL: p.cfg.OIDCJWKSURL})
+		if err != nil {
+			return nil, fmt.Errorf("admin authentication: %w", err)
+		}
+		authn = oidc
+	}
 	e := newEcho()
 	dockerflow(e, func(ctx context.Context) (string, error) {
 		n, err := p.db.Watchdog(ctx)
 		return fmt.Sprint(n), err
 	})
+	admin.New(gormstore.NewAdminStore(p.db), admin.Config{
+		Auth:           authn,
+		Allowlist:      allowlist,
+		SystemAccounts: p.cfg.SystemAccounts,
+		Log:            p.log,
+	}).Register(e)
 	return p.serveHTTP("admin", p.cfg.AdminAddr, e, nil)
 }
 

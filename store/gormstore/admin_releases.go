@@ -1,0 +1,125 @@
+package gormstore
+
+import (
+	"github.com/balrog-go/balrog/store"
+)
+
+func releaseOf(r releaseRow) store.Release {
+	return store.Release{Name: r.Name, Product: r.Product, ReadOnly: r.ReadOnly != nil && *r.ReadOnly, Data: []byte(r.Data), DataVersion: r.DataVersion}
+}
+
+// Release reads one v1 release with its blob.
+func (t *AdminTx) Release(name string) (store.Release, error) {
+	var row releaseRow
+	if err := t.tx.Where("name = ?", name).Take(&row).Error; err != nil {
+		return store.Release{}, dbErr("release "+name, err)
+	}
+	return releaseOf(row), nil
+}
+
+// ListReleases lists v1 releases without blobs, filtered by product and
+// name prefix when they are not empty, in name order, or, with
+// insertionOrder, in the order they were created (their first history row),
+// which is the order of Balrog's answer from a SQLite table scan.
+func (t *AdminTx) ListReleases(product, namePrefix string, insertionOrder bool) ([]store.ReleaseInfo, error) {
+	q := t.tx.Select("name", "product", "read_only", "data_version")
+	if insertionOrder {
+		q = q.Order("(SELECT MIN(h.change_id) FROM releases_history h WHERE h.name = releases.name), name")
+	} else {
+		q = q.Order("name")
+	}
+	if product != "" {
+		q = q.Where("product = ?", product)
+	}
+	if namePrefix != "" {
+		q = q.Where("name LIKE ? ESCAPE '!'", escapeLike(namePrefix)+"%")
+	}
+	var rows []releaseRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, unavailable("list releases", err)
+	}
+	out := make([]store.ReleaseInfo, len(rows))
+	for i, r := range rows {
+		out[i] = store.ReleaseInfo{Name: r.Name, Product: r.Product, ReadOnly: r.ReadOnly != nil && *r.ReadOnly, DataVersion: r.DataVersion}
+	}
+	return out, nil
+}
+
+// escapeLike escapes the LIKE wildcards of s with '!'.
+func escapeLike(s string) string {
+	out := make([]rune, 0, len(s))
+	for _, c := range s {
+		if c == '%' || c == '_' || c == '!' {
+			out = append(out, '!')
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
+
+// releaseHistory returns the full history row of a release as now stored.
+func releaseHistory(meta historyMeta, r releaseRow) releaseHistoryRow {
+	product, data, dv, ro := r.Product, r.Data, r.DataVersion, r.ReadOnly
+	return releaseHistoryRow{History: meta, Name: r.Name, Product: &product, ReadOnly: ro, Data: &data, DataVersion: &dv}
+}
+
+// InsertRelease creates a v1 release (data_version 1, read-write) with its
+// releases_history rows.
+func (t *AdminTx) InsertRelease(r store.Release) error {
+	ro := r.ReadOnly
+	row := releaseRow{Name: r.Name, Product: r.Product, ReadOnly: &ro, Data: string(r.Data), DataVersion: 1}
+	if err := t.create("insert release "+r.Name, &row); err != nil {
+		return err
+	}
+	marker, full := t.insertMetas()
+	hist := []releaseHistoryRow{{History: marker, Name: r.Name}, releaseHistory(full, row)}
+	return t.create("insert release history", &hist)
+}
+
+// UpdateRelease replaces product, read_only and blob of a v1 release,
+// guarded by oldVersion, and returns the new data_version.
+func (t *AdminTx) UpdateRelease(r store.Release, oldVersion int) (int, error) {
+	ro := r.ReadOnly
+	row := releaseRow{Name: r.Name, Product: r.Product, ReadOnly: &ro, Data: string(r.Data), DataVersion: oldVersion + 1}
+	res := t.tx.Model(&releaseRow{}).Where("name = ? AND data_version = ?", r.Name, oldVersion).
+		Updates(map[string]any{"product": row.Product, "read_only": row.ReadOnly, "data": row.Data, "data_version": row.DataVersion})
+	if err := guarded("update release "+r.Name, res); err != nil {
+		return 0, err
+	}
+	hist := releaseHistory(t.meta(), row)
+	return row.DataVersion, t.create("update release history", &hist)
+}
+
+// DeleteRelease deletes a v1 release, guarded by version.
+func (t *AdminTx) DeleteRelease(name string, version int) error {
+	res := t.tx.Where("name = ? AND data_version = ?", name, version).Delete(&releaseRow{})
+	if err := guarded("delete release "+name, res); err != nil {
+		return err
+	}
+	hist := releaseHistoryRow{History: t.meta(), Name: name}
+	return t.create("delete release history", &hist)
+}
+
+// RulesMapping returns the ids of the rules whose mapping or fallbackMapping
+// names the release.
+func (t *AdminTx) RulesMapping(name string) ([]int, error) {
+	var ids []int
+	err := t.tx.Model(&ruleRow{}).Where("mapping = ? OR fallbackMapping = ?", name, name).Order("rule_id").Pluck("rule_id", &ids).Error
+	if err != nil {
+		return nil, unavailable("rules mapping "+name, err)
+	}
+	return ids, nil
+}
+
+// ReleaseColumn returns the distinct values of the name or product column
+// of v1 releases; other columns are store.ErrNotFound.
+func (t *AdminTx) ReleaseColumn(column string) ([]string, error) {
+	if column != "name" && column != "product" {
+		return nil, store.ErrNotFound
+	}
+	var vals []string
+	if err := t.tx.Model(&releaseRow{}).Distinct(column).Pluck(column, &vals).Error; err != nil {
+		return nil, unavailable("releases column "+column, err)
+	}
+	return vals, nil
+}
