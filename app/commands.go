@@ -74,8 +74,9 @@ func (e env) serveCommand() *cobra.Command {
 		Long: `Run one or more roles in one process, each HTTP role on its own listener:
 
   public  answers update clients (/update/..., /json/...) and the read-only /api/v1
-  admin   the admin REST API (this release: Dockerflow endpoints only)
-  agent   enacts scheduled changes (this release: Dockerflow endpoints only)
+  admin   the admin REST API (rules, releases, permissions, signoffs, scheduled changes)
+  agent   enacts scheduled changes (this release: Dockerflow endpoints only; the enact
+          endpoint of the admin API works)
   all     all three (the default)
 
 Every listener serves /__lbheartbeat__, /__heartbeat__ and /__version__.
