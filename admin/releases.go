@@ -104,7 +104,7 @@ func (s *Server) validateBlob(name, product string, data []byte, detail string) 
 			if ve.Kind == blobs.ValidationBadValue {
 				return &Problem{Status: http.StatusBadRequest, Title: "Bad Request", Detail: detail, Exception: []string{ve.Message}}
 			}
-			return &Problem{Status: http.StatusBadRequest, Title: "Bad Request", Detail: detail, Exception: ve.Errors}
+			return &Problem{Status: http.StatusBadRequest, Title: "Bad Request", Detail: detail, Exception: ve.Schema}
 		}
 		return fmt.Errorf("validate release %s: %w", name, err)
 	}

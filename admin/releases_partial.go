@@ -184,7 +184,7 @@ func (s *Server) commitRelease(tx *gormstore.AdminTx, user string, t *partialTar
 	if err := blobs.Validate(data, product, blobs.ValidateOptions{Allowlist: s.cfg.Allowlist}); err != nil {
 		var ve *blobs.ValidationError
 		if errors.As(err, &ve) {
-			exc := ve.Errors
+			exc := ve.Schema
 			if len(exc) == 0 || ve.Kind == blobs.ValidationBadValue {
 				exc = []string{ve.Message}
 			}

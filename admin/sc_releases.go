@@ -173,7 +173,7 @@ func (a releasesSC) validateBlob(r store.Release) error {
 			if ve.Kind == blobs.ValidationBadValue {
 				return valueError(ve.Message)
 			}
-			return &Problem{Status: http.StatusBadRequest, Title: "Bad Request", Detail: "Invalid Blob", Exception: ve.Errors}
+			return &Problem{Status: http.StatusBadRequest, Title: "Bad Request", Detail: "Invalid Blob", Exception: ve.Schema}
 		}
 		return err
 	}

@@ -215,7 +215,7 @@ func (s *Server) validateV2Blob(blob map[string]any, product string) error {
 			if ve.Kind == blobs.ValidationBadValue {
 				return valueError(ve.Message)
 			}
-			return &Problem{Status: http.StatusBadRequest, Title: "Bad Request", Detail: "Invalid Blob", Exception: ve.Errors}
+			return &Problem{Status: http.StatusBadRequest, Title: "Bad Request", Detail: "Invalid Blob", Exception: ve.Schema}
 		}
 		return err
 	}

@@ -82,6 +82,27 @@ type ValidationError struct {
 	// The errors for a missing or unknown schema_version are exactly
 	// Balrog's strings ("schema_version is not set" / "… is unknown").
 	Errors []string
+	// Schema lists the same failures as Balrog reports them to admin API
+	// clients (the "exception" list of its 400 answers): for JSON-Schema
+	// violations, the messages of Python's jsonschema library (4.26, as
+	// Balrog locks it) in the order Draft4Validator.iter_errors yields them
+	// for Balrog's schemas, with values written as Python repr():
+	//
+	//	5 is not of type 'string'
+	//	'' should be non-empty
+	//	'x' is not one of ['minor', 'major']
+	//	'a', 'b' do not match any of the regexes: '^.+$'
+	//	Additional properties are not allowed ('bogus' was unexpected)
+	//	'hashFunction' is a required property
+	//	{'locales': {…}} is not valid under any of the given schemas
+	//
+	// jsonschema names no path, and a oneOf (a platform entry, a buildID or
+	// filesize, the SuperBlob and SystemAddons blobs as a whole) yields one
+	// message for its whole value whatever is wrong inside it, so Schema can
+	// be shorter than Errors. For the other failures (a missing or unknown
+	// schema_version, where Errors already holds Balrog's strings, and the
+	// checks done in code) Schema repeats Errors.
+	Schema []string
 }
 
 // Error joins the individual errors with "; " (or returns Message when there
@@ -101,6 +122,16 @@ func (e *ValidationError) Error() string {
 // that the release name equals the blob's "name" (step 4) is left to the
 // caller, which knows the row.
 func Validate(data []byte, product string, opts ValidateOptions) error {
+	if err := validate(data, product, opts); err != nil {
+		if err.Schema == nil {
+			err.Schema = err.Errors
+		}
+		return err
+	}
+	return nil
+}
+
+func validate(data []byte, product string, opts ValidateOptions) *ValidationError {
 	root, err := valDecode(data)
 	if err != nil {
 		return &ValidationError{Kind: ValidationInvalidBlob, Message: ValidationMsgInvalidBlob,
@@ -117,9 +148,9 @@ func Validate(data []byte, product string, opts ValidateOptions) error {
 
 	// 1. JSON schema.
 	c := &valCtx{version: t.version}
-	t.check(c, root)
-	if len(c.errs) > 0 {
-		return &ValidationError{Kind: ValidationInvalidBlob, Message: ValidationMsgSchema, Errors: c.errs}
+	schemaErrs := t.check(c, root)
+	if len(c.errs) > 0 || len(schemaErrs) > 0 {
+		return &ValidationError{Kind: ValidationInvalidBlob, Message: ValidationMsgSchema, Errors: c.errs, Schema: schemaErrs}
 	}
 
 	// 2. Forbidden domains (Balrog checks them before the type's extras).
@@ -165,8 +196,9 @@ func Validate(data []byte, product string, opts ValidateOptions) error {
 // valType describes one schema_version.
 type valType struct {
 	version int
-	// check runs the JSON-schema checks.
-	check func(c *valCtx, root *valNode)
+	// check runs the JSON-schema checks, appending to c.errs and returning
+	// jsonschema's messages.
+	check func(c *valCtx, root *valNode) []string
 	// urls calls visit for every download URL (nil: the type has none).
 	urls func(root *valNode, visit func(path string, url *valNode))
 	// extra runs the checks done in code after the schema.

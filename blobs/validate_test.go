@@ -891,3 +891,199 @@ func TestValidateLegacySnapshots(t *testing.T) {
 		}
 	}
 }
+
+// ---------------------------------------------------------------------------
+// jsonschema's wording (ValidationError.Schema).
+
+// TestValidateSchemaMessages checks ValidationError.Schema against the
+// messages of Python's jsonschema 4.26 (Draft4Validator.iter_errors on
+// Balrog's schemas, as Blob.validate collects them): one case per message
+// template, and the order in which the keywords report.
+func TestValidateSchemaMessages(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		json string
+		want []string
+	}{
+		{"type string",
+			`{"name": "x", "schema_version": 1, "hashFunction": 5}`,
+			[]string{`5 is not of type 'string'`}},
+		{"type in document vs schema order",
+			`{"name": "x", "schema_version": 1, "hashFunction": "sha512", "appv": 3, "extv": 1.5, "fakePartials": "yes", "oldVersionSpecialCases": null}`,
+			[]string{`1.5 is not of type 'string'`, `3 is not of type 'string'`, `'yes' is not of type 'boolean'`, `None is not of type 'boolean'`}},
+		{"type object",
+			`{"name": "x", "schema_version": 1, "hashFunction": "sha512", "platforms": []}`,
+			[]string{`[] is not of type 'object'`}},
+		{"oneOf platform of a V3 blob",
+			`{"name": "x", "schema_version": 3, "hashFunction": "sha512", "platforms": {"p": {"locales": {"de": {"partials": {"from": "a"}}}}}}`,
+			[]string{`{'locales': {'de': {'partials': {'from': 'a'}}}} is not valid under any of the given schemas`}},
+		{"additionalProperties one key",
+			`{"name": "x", "schema_version": 1, "hashFunction": "sha512", "bogus": 1}`,
+			[]string{`Additional properties are not allowed ('bogus' was unexpected)`}},
+		{"additionalProperties sorted by code point",
+			`{"name": "x", "schema_version": 1, "hashFunction": "sha512", "zz": 1, "bogus": [1], "Z": {}, "é": 2, "it's": 3}`,
+			[]string{`Additional properties are not allowed ('Z', 'bogus', "it's", 'zz', 'é' were unexpected)`}},
+		{"additionalProperties with patternProperties, one key",
+			`{"name": "x", "schema_version": 1, "hashFunction": "sha512", "ftpFilenames": {"partials": "a"}}`,
+			[]string{`'partials' does not match any of the regexes: '^(partial|complete)$'`}},
+		{"additionalProperties with patternProperties, several keys",
+			`{"name": "x", "schema_version": 1, "hashFunction": "sha512", "bouncerProducts": {"partials": "a", "completes": "b", "complete": "c"}}`,
+			[]string{`'completes', 'partials' do not match any of the regexes: '^(partial|complete)$'`}},
+		{"patternProperties nested maps",
+			`{"name": "x", "schema_version": 4, "hashFunction": "sha512", "fileUrls": {"": "a", "release": {"partial": {}}}}`,
+			[]string{`'' does not match any of the regexes: '^.+$'`, `'partial' does not match any of the regexes: '^(partials|completes)$'`}},
+		{"required in schema order",
+			`{"schema_version": 1}`,
+			[]string{`'name' is a required property`, `'hashFunction' is a required property`}},
+		{"required in guardian.yml's list order",
+			`{"product": "Guardian", "schema_version": 10000, "required": true}`,
+			[]string{`'name' is a required property`, `'platforms' is a required property`, `'version' is a required property`, `'hashFunction' is a required property`}},
+		{"additionalProperties before required (gmp.yml platforms)",
+			`{"name": "x", "schema_version": 1000, "hashFunction": "sha512", "vendors": {"v": {"platforms": {"p": {"filesize": 1, "bogus": 1}}}}}`,
+			[]string{`'version' is a required property`, `{'filesize': 1, 'bogus': 1} is not valid under any of the given schemas`}},
+		{"enum",
+			`{"name": "x", "schema_version": 9, "hashFunction": "sha512", "updateLine": [{"fields": {"type": "patch", "disableBITS": false, "disableBackgroundUpdates": 1}}]}`,
+			[]string{`'patch' is not one of ['minor', 'major']`, `False is not one of [True]`, `1 is not of type 'boolean'`, `1 is not one of [True]`}},
+		{"enum applies to non-strings",
+			`{"name": "x", "schema_version": 2, "hashFunction": "sha512", "platforms": {"p": {"locales": {"de": {"complete": {"filesize": 1, "from": 5, "hashValue": "h"}}}}}}`,
+			[]string{`{'locales': {'de': {'complete': {'filesize': 1, 'from': 5, 'hashValue': 'h'}}}} is not valid under any of the given schemas`}},
+		{"schema_version true",
+			`{"name": "x", "schema_version": true, "hashFunction": "sha512"}`,
+			[]string{`True is not of type 'number'`, `True is not one of [1]`}},
+		{"minLength 1",
+			`{"name": "", "product": "", "schema_version": 1, "hashFunction": "sha512"}`,
+			[]string{`'' should be non-empty`, `'' should be non-empty`}},
+		{"maxLength",
+			`{"name": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "schema_version": 1, "hashFunction": "sha512"}`,
+			[]string{`'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' is too long`}},
+		{"oneOf platform entries",
+			`{"name": "x", "schema_version": 1, "hashFunction": "sha512", "platforms": {"WINNT": {"buildID": "2020", "locales": {"it": {"bogus": 1}}}, "Darwin": {"alias": 5}, "Linux": {"alias": "WINNT", "x": null}}}`,
+			[]string{`{'buildID': '2020', 'locales': {'it': {'bogus': 1}}} is not valid under any of the given schemas`, `{'alias': 5} is not valid under any of the given schemas`}},
+		{"oneOf platform not an object",
+			`{"name": "x", "schema_version": 1, "hashFunction": "sha512", "platforms": {"p": 5}}`,
+			[]string{`5 is not valid under any of the given schemas`}},
+		{"oneOf SuperBlob",
+			`{"name": "x", "schema_version": 4000, "products": ["a", ""]}`,
+			[]string{`{'name': 'x', 'schema_version': 4000, 'products': ['a', '']} is not valid under any of the given schemas`}},
+		{"oneOf SuperBlob with both keys",
+			`{"name": "x", "schema_version": 4000, "products": ["a"], "blobs": ["b"]}`,
+			[]string{`{'name': 'x', 'schema_version': 4000, 'products': ['a'], 'blobs': ['b']} is not valid under any of the given schemas`}},
+		{"oneOf SystemAddons",
+			`{"name": "x", "schema_version": 5000, "uninstall": "yes", "hashFunction": "sha512"}`,
+			[]string{`{'name': 'x', 'schema_version': 5000, 'uninstall': 'yes', 'hashFunction': 'sha512'} is not valid under any of the given schemas`}},
+		{"format",
+			`{"name": "x", "schema_version": 9, "hashFunction": "sha512", "updateLine": [{"for": {"versions": ["1.0", "abc", 5], "buildIDs": ["20200101", "x1"]}}]}`,
+			[]string{`'abc' is not a 'version'`, `5 is not of type 'string'`, `'x1' is not a 'buildID'`}},
+		{"repr of numbers",
+			`{"name": "x", "schema_version": 1, "hashFunction": "sha512", "platforms": {"p": {"locales": {"de": {"buildID": -0, "complete": {"filesize": 1e300, "from": "*", "hashValue": "h", "fileUrl": 1.0}}}}}}`,
+			[]string{`{'locales': {'de': {'buildID': 0, 'complete': {'filesize': 1e+300, 'from': '*', 'hashValue': 'h', 'fileUrl': 1.0}}}} is not valid under any of the given schemas`}},
+		{"desupport",
+			`{"name": "x", "schema_version": 50, "detailsUrl": "u", "displayVersion": 1, "hashFunction": "x"}`,
+			[]string{`Additional properties are not allowed ('hashFunction' was unexpected)`, `1 is not of type 'string'`}},
+		{"keyword order at the top level",
+			`{"name": 5, "schema_version": 1, "hashFunction": "sha512", "bogus": 1, "appv": false}`,
+			[]string{`Additional properties are not allowed ('bogus' was unexpected)`, `5 is not of type 'string'`, `False is not of type 'string'`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Validate([]byte(tc.json), "Firefox", valTestOpts)
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("Validate = %v, want a *ValidationError", err)
+			}
+			if ve.Kind != ValidationInvalidBlob || ve.Message != ValidationMsgSchema {
+				t.Errorf("Kind, Message = %d, %q; want %d, %q", ve.Kind, ve.Message, ValidationInvalidBlob, ValidationMsgSchema)
+			}
+			if !slices.Equal(ve.Schema, tc.want) {
+				t.Errorf("Schema:\n got  %q\n want %q\n(Errors: %q)", ve.Schema, tc.want, ve.Errors)
+			}
+			if len(ve.Errors) == 0 {
+				t.Errorf("Errors is empty")
+			}
+		})
+	}
+}
+
+// TestValidateSchemaMessagesOtherFailures: failures jsonschema does not
+// report repeat Errors in Schema (for schema_version, Balrog's own strings).
+func TestValidateSchemaMessagesOtherFailures(t *testing.T) {
+	for _, tc := range []struct {
+		json string
+		want []string
+	}{
+		{`{"name": "x"}`, []string{ValidationMsgNotSet}},
+		{`{"name": "x", "schema_version": 7}`, []string{ValidationMsgUnknown}},
+	} {
+		err := Validate([]byte(tc.json), "Firefox", valTestOpts)
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			t.Fatalf("%s: Validate = %v, want a *ValidationError", tc.json, err)
+		}
+		if !slices.Equal(ve.Schema, tc.want) || !slices.Equal(ve.Errors, tc.want) {
+			t.Errorf("%s: Schema %q, Errors %q; want both %q", tc.json, ve.Schema, ve.Errors, tc.want)
+		}
+	}
+	// A forbidden domain: a ValueError; Schema mirrors Errors.
+	data := valTestApply(t, valTestLoad(t, "v4.json"), []valTestEdit{valSet("https://evil.example.com/a.mar", "fileUrls", "*", "completes", "*")})
+	var ve *ValidationError
+	if err := Validate(data, "Firefox", valTestOpts); !errors.As(err, &ve) {
+		t.Fatalf("Validate = %v, want a *ValidationError", err)
+	}
+	if ve.Kind != ValidationBadValue || !slices.Equal(ve.Schema, ve.Errors) {
+		t.Errorf("Kind %d, Schema %q, Errors %q", ve.Kind, ve.Schema, ve.Errors)
+	}
+}
+
+// TestValidateSchemaMessagesGoldenInputs: valid blobs give no messages, and
+// a mutated golden blob reports in jsonschema's keyword order.
+func TestValidateSchemaMessagesGoldenInputs(t *testing.T) {
+	data := valTestApply(t, valTestLoad(t, "v1.json"), []valTestEdit{
+		valSet(1, "appv"),
+		valDel("hashFunction"),
+		valSet(true, "zzz"),
+		valSet("", "name"),
+		valSet(valRaw(`{"bogus": 1}`), "platforms", "WINNT_x86-msvc-x86"),
+	})
+	var ve *ValidationError
+	if err := Validate(data, "Firefox", valTestOpts); !errors.As(err, &ve) {
+		t.Fatalf("Validate = %v, want a *ValidationError", err)
+	}
+	want := []string{
+		"'hashFunction' is a required property",
+		"Additional properties are not allowed ('zzz' was unexpected)",
+		"'' should be non-empty",
+		"1 is not of type 'string'",
+		"{'bogus': 1} is not valid under any of the given schemas",
+	}
+	if !slices.Equal(ve.Schema, want) {
+		t.Errorf("Schema:\n got  %q\n want %q", ve.Schema, want)
+	}
+}
+
+// TestValidateSchemaMessageHelpers covers the templates Balrog's schemas
+// reach only in combination: several types, and repr() of awkward values.
+func TestValidateSchemaMessageHelpers(t *testing.T) {
+	dec := func(s string) *valNode {
+		n, err := valDecode([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got, want := valTypeMsg(dec(`[1, 2.50, null]`), "string", "integer"), `[1, 2.5, None] is not of type 'string', 'integer'`; got != want {
+		t.Errorf("valTypeMsg = %q, want %q", got, want)
+	}
+	for in, want := range map[string]string{
+		`"it's"`:                         `"it's"`,
+		`"a'b\"c"`:                       `'a\'b"c'`,
+		`"tab\there\nnl\u0001"`:          `'tab\there\nnl\x01'`,
+		`"\u00e9\u200b"`:                 `'é\u200b'`,
+		`1E2`:                            `100.0`,
+		`-0`:                             `0`,
+		`123456789012345678901234567890`: `123456789012345678901234567890`,
+		`{"b": [true, false], "a": {}}`:  `{'b': [True, False], 'a': {}}`,
+	} {
+		if got := valRepr(dec(in)); got != want {
+			t.Errorf("valRepr(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
