@@ -300,34 +300,42 @@ func (h scHandlers) enact(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if sc.Complete {
-			return valueError("Scheduled change already completed. Cannot enact now.")
-		}
-		signoffs, err := tx.Signoffs(h.a.family(), id)
-		if err != nil {
-			return err
-		}
-		// Refuse missing signoffs before writing anything (the base
-		// operation verifies them again against the data it changes).
-		req, err := h.a.requirements(tx, sc)
-		if err != nil {
-			return err
-		}
-		if err := verifySignoffs(req, signoffs); err != nil {
-			return err
-		}
-		as := tx.As(sc.ScheduledBy)
-		done := sc
-		done.Complete = true
-		if _, err := as.UpdateScheduledChange(h.a.family(), done, sc.DataVersion); err != nil {
-			return err
-		}
-		return h.a.enact(as, sc, signoffs)
+		return enactLoaded(tx, h.a, sc)
 	})
 	if err != nil {
 		return err
 	}
 	return okJSON(c, map[string]any{})
+}
+
+// enactLoaded enacts the scheduled change sc of family a, as its scheduler:
+// the one enact path of the endpoint and of the agent (enact_api.go). The
+// completion is a data_version-guarded update of the change row, so that of
+// two concurrent enactments of one change only one commits.
+func enactLoaded(tx *gormstore.AdminTx, a scAdapter, sc store.ScheduledChange) error {
+	if sc.Complete {
+		return valueError("Scheduled change already completed. Cannot enact now.")
+	}
+	signoffs, err := tx.Signoffs(a.family(), sc.ScID)
+	if err != nil {
+		return err
+	}
+	// Refuse missing signoffs before writing anything (the base
+	// operation verifies them again against the data it changes).
+	req, err := a.requirements(tx, sc)
+	if err != nil {
+		return err
+	}
+	if err := verifySignoffs(req, signoffs); err != nil {
+		return err
+	}
+	as := tx.As(sc.ScheduledBy)
+	done := sc
+	done.Complete = true
+	if _, err := as.UpdateScheduledChange(a.family(), done, sc.DataVersion); err != nil {
+		return err
+	}
+	return a.enact(as, sc, signoffs)
 }
 
 func (h scHandlers) signoff(c echo.Context) error {

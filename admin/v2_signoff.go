@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -127,31 +128,38 @@ func (s *Server) v2Enact(c echo.Context) error {
 			fmt.Sprintf("('%%s is not allowed to enact scheduled changes', %s)", pyStr(user))); err != nil {
 			return err
 		}
-		for _, sc := range append(base, assets...) {
-			a := scV2Assets
-			if familyOf(sc, base).Base == "releases_json" {
-				a = scV2Base
-			}
-			signoffs, err := tx.Signoffs(a.family(), sc.ScID)
-			if err != nil {
-				return err
-			}
-			as := tx.As(sc.ScheduledBy)
-			done := sc
-			done.Complete = true
-			if _, err := as.UpdateScheduledChange(a.family(), done, sc.DataVersion); err != nil {
-				return err
-			}
-			if err := a.enact(as, sc, signoffs); err != nil {
-				return err
-			}
-		}
-		return nil
+		return enactV2Pending(tx, base, assets)
 	})
 	if err != nil {
 		return err
 	}
 	return c.Blob(http.StatusOK, ctJSON, nil)
+}
+
+// enactV2Pending enacts the pending base and asset changes of one v2
+// release, each as its scheduler: the one v2 enact path of the endpoint and
+// of the agent (enact_api.go).
+func enactV2Pending(tx *gormstore.AdminTx, base, assets []store.ScheduledChange) error {
+	for _, sc := range append(slices.Clip(base), assets...) {
+		a := scV2Assets
+		if familyOf(sc, base).Base == "releases_json" {
+			a = scV2Base
+		}
+		signoffs, err := tx.Signoffs(a.family(), sc.ScID)
+		if err != nil {
+			return err
+		}
+		as := tx.As(sc.ScheduledBy)
+		done := sc
+		done.Complete = true
+		if _, err := as.UpdateScheduledChange(a.family(), done, sc.DataVersion); err != nil {
+			return err
+		}
+		if err := a.enact(as, sc, signoffs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // appVersionOf reads the application version of a v2 release's base blob.

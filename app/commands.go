@@ -75,8 +75,7 @@ func (e env) serveCommand() *cobra.Command {
 
   public  answers update clients (/update/..., /json/...) and the read-only /api/v1
   admin   the admin REST API (rules, releases, permissions, signoffs, scheduled changes)
-  agent   enacts scheduled changes (this release: Dockerflow endpoints only; the enact
-          endpoint of the admin API works)
+  agent   enacts scheduled changes when they are due and signed off, every --agent-interval
   all     all three (the default)
 
 Every listener serves /__lbheartbeat__, /__heartbeat__ and /__version__.

@@ -14,6 +14,7 @@ import (
 	"github.com/DataDog/datadog-go/v5/statsd"
 
 	"github.com/balrog-go/balrog/admin"
+	"github.com/balrog-go/balrog/admin/agent"
 	"github.com/balrog-go/balrog/admin/auth"
 	"github.com/balrog-go/balrog/blobs"
 	"github.com/balrog-go/balrog/public"
@@ -215,11 +216,28 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 }
 
 func (p *process) initAgent(ctx context.Context) (service, error) {
+	allowlist, err := blobs.NewAllowlist(p.cfg.DomainAllowlist)
+	if err != nil {
+		return nil, fmt.Errorf("domain_allowlist: %w", err)
+	}
+	// The loop enacts through the admin package's enact path, in process:
+	// no HTTP client, no token (admin/agent).
+	enactor := admin.New(gormstore.NewAdminStore(p.db), admin.Config{
+		Auth:           admin.Unconfigured{},
+		Allowlist:      allowlist,
+		SystemAccounts: p.cfg.SystemAccounts,
+		Log:            p.log,
+	})
+	loop := agent.New(enactor, agent.Config{Interval: p.cfg.AgentInterval, Log: p.log, Metrics: p.metrics})
 	e := newEcho()
 	dockerflow(e, func(ctx context.Context) (string, error) {
 		return "OK", p.db.Ping(ctx)
 	})
-	return p.serveHTTP("agent", p.cfg.AgentAddr, e, nil)
+	listener, err := p.serveHTTP("agent", p.cfg.AgentAddr, e, nil)
+	if err != nil {
+		return nil, err
+	}
+	return serviceGroup{loop, listener}, nil
 }
 
 // requireLoopback refuses --auth=dev on a listener reachable from outside.
