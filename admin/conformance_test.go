@@ -32,12 +32,6 @@ const corpusDir = "../../shared/conformance/admin"
 // They are reported (as failed, and logged) but do not fail the test; a
 // listed step that passes does, so that the list stays true.
 var knownDeviations = map[string]string{
-	// The wording is jsonschema's now, but jsonschema prints the failing
-	// platform entry as a Python dict in the blob's insertion order, and the
-	// partial-update views (releases_partial.go) decode the stored blob into
-	// Go maps and store it re-encoded with sorted keys (here since
-	// releases_v1-043), so the repr lists the same keys in another order.
-	"releases_v1-046": "partial updates do not keep the blob's key order",
 	// The recording's database let two rules share an alias; our schema
 	// has Balrog's UNIQUE KEY on rules.alias, so the update is refused with
 	// 400 (admin.md §11.1 asks for that) and the later listings differ.

@@ -283,7 +283,7 @@ func (s *Server) getRelease(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("X-Data-Version", strconv.Itoa(r.DataVersion))
-	return c.Blob(http.StatusOK, ctJSON, r.Data)
+	return c.Blob(http.StatusOK, ctJSON, releaseJSON(r.Data, c.QueryParam("pretty") != ""))
 }
 
 func (s *Server) deleteRelease(c echo.Context) error {

@@ -15,14 +15,18 @@ import (
 )
 
 // partialBody is the body of POST /releases/{name} and of the locale PUT
-// (Balrog's PartialRelease).
+// (Balrog's PartialRelease). data, schemaVersion and hashFunction are kept
+// as ordered JSON, so that they go into the stored blob as Python would
+// put them (see ordjson.go).
 type partialBody struct {
-	product       string
-	data          map[string]any
-	version       int
-	hasVersion    bool
-	schemaVersion any
-	hashFunction  any
+	product    string
+	data       *blobs.Ordered
+	version    int
+	hasVersion bool
+	// schemaVersion and hashFunction are the body's value when it is truthy,
+	// else data's when truthy, else nil (Balrog's changeRelease).
+	schemaVersion *blobs.Ordered
+	hashFunction  *blobs.Ordered
 	copyTo        []string
 	alias         []string
 }
@@ -66,11 +70,13 @@ func readPartialBody(c echo.Context) (partialBody, error) {
 	if _, err := jsonStringField(b, "data", &data); err != nil {
 		return pb, err
 	}
-	m, ok := data.(map[string]any)
-	if !ok {
+	if _, ok := data.(map[string]any); !ok {
 		return pb, valueError("data must be a JSON object")
 	}
-	pb.data = m
+	s, _ := b["data"].(string)
+	if pb.data, err = parseOrderedObject([]byte(s)); err != nil {
+		return pb, invalid(fmt.Sprintf("Not a valid json. Error: %v. data: %s is not a 'JSONStringField'", err, pyStr(s)))
+	}
 	if v, present := b["data_version"]; present && v != nil {
 		n, err := dataVersionParam.required(b)
 		if err != nil {
@@ -78,14 +84,8 @@ func readPartialBody(c echo.Context) (partialBody, error) {
 		}
 		pb.version, pb.hasVersion = n, true
 	}
-	pb.schemaVersion = b["schema_version"]
-	if pb.schemaVersion == nil {
-		pb.schemaVersion = m["schema_version"]
-	}
-	pb.hashFunction = b["hashFunction"]
-	if pb.hashFunction == nil {
-		pb.hashFunction = m["hashFunction"]
-	}
+	pb.schemaVersion = truthyOf(orderedValue(b["schema_version"]), pb.data.Get("schema_version"))
+	pb.hashFunction = truthyOf(orderedValue(b["hashFunction"]), pb.data.Get("hashFunction"))
 	if _, err := jsonStringField(b, "copyTo", &pb.copyTo); err != nil {
 		return pb, err
 	}
@@ -95,15 +95,14 @@ func readPartialBody(c echo.Context) (partialBody, error) {
 	return pb, nil
 }
 
-// numberValue turns a decoded json.Number into an int when it is one, so
-// that re-encoded blobs keep integers.
-func numberValue(v any) any {
-	if n, ok := v.(json.Number); ok {
-		if i, err := strconv.Atoi(n.String()); err == nil {
-			return i
+// truthyOf returns the first of vs that Python finds true, or nil.
+func truthyOf(vs ...*blobs.Ordered) *blobs.Ordered {
+	for _, v := range vs {
+		if v != nil && v.Truthy() {
+			return v
 		}
 	}
-	return v
+	return nil
 }
 
 // partialTarget is one release a partial write touches.
@@ -111,22 +110,25 @@ type partialTarget struct {
 	// orig is the stored release, cur the same with the version to write.
 	orig    store.Release
 	cur     store.Release
-	blob    map[string]any
+	blob    *blobs.Ordered
 	created bool
 }
 
 // prepareRelease loads (or creates with the skeleton blob) one release of a
-// partial write. clientVersion says whether the request's data_version
-// applies (the URL release) or the stored one (copyTo releases).
-func (s *Server) prepareRelease(tx *gormstore.AdminTx, user, name string, pb partialBody, clientVersion bool) (*partialTarget, error) {
+// partial write. primary says whether this is the URL release, which alone
+// takes the request's data_version and has its product and hashFunction
+// checked; copyTo releases are written at their stored version.
+func (s *Server) prepareRelease(tx *gormstore.AdminTx, user, name string, pb partialBody, primary bool) (*partialTarget, error) {
 	cur, err := tx.Release(name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		skel := map[string]any{"name": name, "schema_version": numberValue(pb.schemaVersion)}
+		skel := blobs.NewOrderedObject()
+		skel.Set("name", blobs.NewOrderedString(name))
+		skel.Set("schema_version", pb.schemaVersion.Clone())
 		if pb.hashFunction != nil {
-			skel["hashFunction"] = pb.hashFunction
+			skel.Set("hashFunction", pb.hashFunction.Clone())
 		}
-		data, _ := json.Marshal(skel)
+		data := skel.PyJSON()
 		if err := s.validateBlob(name, pb.product, data, "Couldn't create release"); err != nil {
 			var p *Problem
 			if errors.As(err, &p) {
@@ -143,29 +145,28 @@ func (s *Server) prepareRelease(tx *gormstore.AdminTx, user, name string, pb par
 	case err != nil:
 		return nil, err
 	}
+	blob, err := parseOrderedObject(cur.Data)
+	if err != nil {
+		return nil, fmt.Errorf("decode release %s: %w", name, err)
+	}
 	orig := cur
-	if clientVersion {
+	if primary {
 		if !pb.hasVersion {
 			return nil, badRequest("Release exists, data_version must be provided")
 		}
 		cur.DataVersion = pb.version
-	}
-	if cur.Product != pb.product {
-		return nil, badRequest(fmt.Sprintf("Product name '%s' doesn't match the one on the release object ('%s') for release '%s'", pb.product, cur.Product, name))
-	}
-	var blob map[string]any
-	dec := json.NewDecoder(bytesReader(cur.Data))
-	dec.UseNumber()
-	if err := dec.Decode(&blob); err != nil {
-		return nil, fmt.Errorf("decode release %s: %w", name, err)
-	}
-	if hf, ok := blob["hashFunction"]; ok && pb.hashFunction != nil && fmt.Sprint(hf) != fmt.Sprint(pb.hashFunction) {
-		return nil, badRequest(fmt.Sprintf("hashFunction '%v' doesn't match the one on the release object ('%v') for release '%s'", pb.hashFunction, hf, name))
+		if cur.Product != pb.product {
+			return nil, badRequest(fmt.Sprintf("Product name '%s' doesn't match the one on the release object ('%s') for release '%s'", pb.product, cur.Product, name))
+		}
+		if hf := blob.Get("hashFunction"); hf != nil && pb.hashFunction != nil && !hf.Equal(pb.hashFunction) {
+			return nil, badRequest(fmt.Sprintf("hashFunction '%s' doesn't match the one on the release object ('%s') for release '%s'", pb.hashFunction, hf, name))
+		}
 	}
 	return &partialTarget{orig: orig, cur: cur, blob: blob}, nil
 }
 
-// commitRelease validates and writes the new blob of a partial write.
+// commitRelease validates and writes the new blob of a partial write,
+// stored as json.dumps of the edited blob.
 func (s *Server) commitRelease(tx *gormstore.AdminTx, user string, t *partialTarget, product string) (int, error) {
 	name := t.cur.Name
 	if t.cur.ReadOnly {
@@ -177,10 +178,7 @@ func (s *Server) commitRelease(tx *gormstore.AdminTx, user string, t *partialTar
 			return 0, err
 		}
 	}
-	data, err := json.Marshal(t.blob)
-	if err != nil {
-		return 0, fmt.Errorf("encode release %s: %w", name, err)
-	}
+	data := t.blob.PyJSON()
 	if err := blobs.Validate(data, product, blobs.ValidateOptions{Allowlist: s.cfg.Allowlist}); err != nil {
 		var ve *blobs.ValidationError
 		if errors.As(err, &ve) {
@@ -213,9 +211,8 @@ func (s *Server) postRelease(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			for k, v := range pb.data {
-				t.blob[k] = v
-			}
+			// releaseData.update(incomingData)
+			t.blob.Update(pb.data.Clone())
 			n, err := s.commitRelease(tx, user, t, pb.product)
 			if err != nil {
 				return err
@@ -259,7 +256,10 @@ func (s *Server) putLocale(c echo.Context) error {
 				fmt.Sprintf("%s is not allowed to add builds for product %s", user, t.cur.Product)); err != nil {
 				return err
 			}
-			existed := setLocale(t.blob, platform, locale, pb.data, pb.alias)
+			// Balrog's localeExists looks at the URL platform, before the
+			// write and without following an alias.
+			existed := storedLocale(t.blob, platform, locale) != nil
+			setLocale(t.blob, platform, locale, pb.data.Clone(), pb.alias)
 			n, err := s.commitRelease(tx, user, t, pb.product)
 			if err != nil {
 				return err
@@ -280,57 +280,71 @@ func (s *Server) putLocale(c echo.Context) error {
 	return writeJSON(c, status, ctHTML, map[string]int{"new_data_version": version})
 }
 
-// setLocale writes data as platforms.<platform>.locales.<locale> of blob,
-// following an alias platform entry, and adds alias platforms. It reports
-// whether the locale existed before.
-func setLocale(blob map[string]any, platform, locale string, data map[string]any, aliases []string) bool {
-	platforms, _ := blob["platforms"].(map[string]any)
-	if platforms == nil {
-		platforms = map[string]any{}
-		blob["platforms"] = platforms
-	}
-	target := platform
-	if p, ok := platforms[platform].(map[string]any); ok {
-		if a, ok := p["alias"].(string); ok {
-			target = a
+// setLocale is Balrog's addLocaleToRelease on the blob: it sets
+// platforms.<platform>.locales.<locale> to data, writing through an alias
+// platform entry to the platform it names, and adds an {"alias": <that
+// platform>} entry for each alias platform not yet in the blob. New keys go
+// at the end of their object, existing ones keep their place.
+func setLocale(blob *blobs.Ordered, platform, locale string, data *blobs.Ordered, aliases []string) {
+	platforms := objectMember(blob, "platforms")
+	if p := platforms.Get(platform); p != nil {
+		if a := p.Get("alias"); a != nil && a.Kind() == blobs.KindString {
+			platform = a.String()
 		}
 	}
-	p, _ := platforms[target].(map[string]any)
-	if p == nil {
-		p = map[string]any{}
-		platforms[target] = p
-	}
-	locales, _ := p["locales"].(map[string]any)
-	if locales == nil {
-		locales = map[string]any{}
-		p["locales"] = locales
-	}
-	_, existed := locales[locale]
-	locales[locale] = data
+	locales := objectMember(objectMember(platforms, platform), "locales")
+	locales.Set(locale, data)
 	for _, a := range aliases {
-		if _, ok := platforms[a]; !ok {
-			platforms[a] = map[string]any{"alias": platform}
+		if !platforms.Has(a) {
+			entry := blobs.NewOrderedObject()
+			entry.Set("alias", blobs.NewOrderedString(platform))
+			platforms.Set(a, entry)
 		}
 	}
-	return existed
 }
 
+// objectMember returns the object at key of o, first setting it to {} when
+// it is missing or not an object.
+func objectMember(o *blobs.Ordered, key string) *blobs.Ordered {
+	v := o.Get(key)
+	if v == nil || v.Kind() != blobs.KindObject {
+		v = blobs.NewOrderedObject()
+		o.Set(key, v)
+	}
+	return v
+}
+
+// storedLocale returns platforms.<platform>.locales.<locale> of blob (no
+// alias resolution), or nil.
+func storedLocale(blob *blobs.Ordered, platform, locale string) *blobs.Ordered {
+	for _, k := range []string{"platforms", platform, "locales", locale} {
+		if blob = blob.Get(k); blob == nil {
+			return nil
+		}
+	}
+	return blob
+}
+
+// getLocale answers json.dumps of the locale object, keys in stored order.
 func (s *Server) getLocale(c echo.Context) error {
 	name, platform, locale := c.Param("name"), c.Param("platform"), c.Param("locale")
-	var out any
+	out := []byte("null")
 	var version int
 	err := s.anon(c, func(tx *gormstore.AdminTx) error {
 		missing := &Problem{Status: http.StatusNotFound, Title: "Not Found", ContentType: ctProblem,
 			Detail: fmt.Sprintf(`["Couldn't find locale identified by: %s, %s, %s"]`, name, platform, locale)}
 		if v2, err := loadV2(tx, name); err == nil {
+			// Balrog answers 200 null for a missing v2 locale.
+			version = v2.base.DataVersion
 			for _, a := range v2.assets {
 				if a.Path == assetPath(platform, locale) {
-					out, version = json.RawMessage(a.Data), a.DataVersion
+					out, version = a.Data, a.DataVersion
+					if o, err := blobs.ParseOrdered(a.Data); err == nil {
+						out = o.PyJSON()
+					}
 					return nil
 				}
 			}
-			out = nil // Balrog answers 200 null for a missing v2 locale.
-			version = v2.base.DataVersion
 			return nil
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -341,22 +355,20 @@ func (s *Server) getLocale(c echo.Context) error {
 		} else if err != nil {
 			return err
 		}
-		var blob struct {
-			Platforms map[string]struct {
-				Locales map[string]json.RawMessage `json:"locales"`
-			} `json:"platforms"`
+		blob, err := blobs.ParseOrdered(r.Data)
+		if err != nil {
+			return fmt.Errorf("decode release %s: %w", name, err)
 		}
-		_ = json.Unmarshal(r.Data, &blob)
-		l, ok := blob.Platforms[platform].Locales[locale]
-		if !ok {
+		l := storedLocale(blob, platform, locale)
+		if l == nil {
 			return missing
 		}
-		out, version = l, r.DataVersion
+		out, version = l.PyJSON(), r.DataVersion
 		return nil
 	})
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set("X-Data-Version", strconv.Itoa(version))
-	return okJSON(c, out)
+	return c.Blob(http.StatusOK, ctJSON, out)
 }
