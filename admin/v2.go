@@ -82,8 +82,6 @@ func pendingV2(tx *gormstore.AdminTx, name string) (base []store.ScheduledChange
 	return base, assets, err
 }
 
-// familyOf tells whether sc is one of the base changes.
-
 // v2Body is the body of the v2 release writes.
 type v2Body struct {
 	blob        map[string]any
@@ -136,6 +134,22 @@ type v2Writer struct {
 	when   *int64
 	base   any
 	assets map[string]any
+	// cur and stored are the release's base row and assets as read, which
+	// direct updates merge into pending changes against (v2_merge.go).
+	cur    *store.Release
+	stored map[string]store.ReleaseAsset
+}
+
+// newV2Writer returns the writer of release r (nil for a new release).
+func newV2Writer(tx *gormstore.AdminTx, name string, when *int64, r *v2Release) *v2Writer {
+	w := &v2Writer{tx: tx, name: name, when: when, assets: map[string]any{}, stored: map[string]store.ReleaseAsset{}}
+	if r != nil {
+		w.cur = &r.base
+		for _, a := range r.assets {
+			w.stored[a.Path] = a
+		}
+	}
+	return w
 }
 
 // schedule schedules a change and returns its scheduled leaf.
@@ -195,11 +209,15 @@ func (w *v2Writer) asset(changeType, path string, data any, version int) error {
 		err = w.tx.InsertAsset(a)
 		w.assets[path] = 1
 	case "update":
+		cur, ok := w.stored[path]
+		if !ok {
+			return fmt.Errorf("update release_assets %s %s: %w", w.name, path, store.ErrOutdated)
+		}
 		var n int
-		n, err = w.tx.UpdateAsset(a, version)
+		n, err = updateV2Asset(w.tx, cur, a.Data, version)
 		w.assets[path] = n
 	default:
-		err = w.tx.DeleteAsset(w.name, path, version)
+		err = deleteV2Asset(w.tx, w.name, path, version)
 	}
 	return err
 }
@@ -289,7 +307,7 @@ func (s *Server) v2Put(c echo.Context) error {
 				return signoffRequired("Signoff is required, cannot update Release directly")
 			}
 		}
-		w := &v2Writer{tx: tx, name: name, when: vb.when, assets: map[string]any{}}
+		w := newV2Writer(tx, name, vb.when, r)
 		// Base first, so that a new release exists before its assets.
 		switch {
 		case exists && jsonEq(oldBase, newBase) && product == r.base.Product:
@@ -362,7 +380,10 @@ func (w *v2Writer) writeBase(changeType string, r store.Release, version int) er
 		w.base = 1
 		return w.tx.InsertReleaseJSON(r)
 	}
-	n, err := w.tx.UpdateReleaseJSON(r, version)
+	if w.cur == nil {
+		return fmt.Errorf("update releases_json %s: %w", r.Name, store.ErrOutdated)
+	}
+	n, err := updateV2Base(w.tx, *w.cur, r, version)
 	w.base = n
 	return err
 }
@@ -445,7 +466,7 @@ func (s *Server) v2Post(c echo.Context) error {
 		if err := s.validateV2Blob(assemble(newBase, finalAssets), r.base.Product); err != nil {
 			return err
 		}
-		w := &v2Writer{tx: tx, name: name, when: vb.when, assets: map[string]any{}}
+		w := newV2Writer(tx, name, vb.when, r)
 		if baseChanged {
 			old, ok := treeVersion(vb.oldVersions, ".")
 			if !ok {
@@ -610,7 +631,7 @@ func (s *Server) v2ReadOnly(c echo.Context) error {
 				return nil
 			}
 		}
-		n, err := tx.UpdateReleaseJSON(next, old)
+		n, err := updateV2Base(tx, r, next, old)
 		out = map[string]any{".": n}
 		return err
 	})

@@ -57,10 +57,10 @@ func (s *Server) v2List(c echo.Context) error {
 				return err
 			}
 			scs := []any{}
-			for _, sc := range append(base, assets...) {
-				m := scJSON(scV2Base, sc)
+			for _, ch := range v2Changes(base, assets) {
+				m := scJSON(scV2Base, ch.sc)
 				delete(m, "data")
-				signoffs, err := tx.Signoffs(familyOf(sc, base), sc.ScID)
+				signoffs, err := tx.Signoffs(ch.a.family(), ch.sc.ScID)
 				if err != nil {
 					return err
 				}
@@ -80,15 +80,25 @@ func (s *Server) v2List(c echo.Context) error {
 	return okJSON(c, out)
 }
 
-// familyOf returns the family of sc: releases_json when it is one of the
-// base changes, release_assets otherwise.
-func familyOf(sc store.ScheduledChange, base []store.ScheduledChange) gormstore.SCFamily {
-	for _, b := range base {
-		if b.ScID == sc.ScID {
-			return scV2Base.family()
-		}
+// v2Change is one pending change of a v2 release with its family. Base
+// and asset changes are numbered independently (sc_id 1 may be both), so an
+// sc_id alone does not tell which table a change is in.
+type v2Change struct {
+	a  scAdapter
+	sc store.ScheduledChange
+}
+
+// v2Changes lists the base changes, then the asset changes, each with its
+// family.
+func v2Changes(base, assets []store.ScheduledChange) []v2Change {
+	out := make([]v2Change, 0, len(base)+len(assets))
+	for _, sc := range base {
+		out = append(out, v2Change{scV2Base, sc})
 	}
-	return scV2Assets.family()
+	for _, sc := range assets {
+		out = append(out, v2Change{scV2Assets, sc})
+	}
+	return out
 }
 
 // v2Get is GET /v2/releases/{name}: the assembled blob and its versions,

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -56,8 +55,8 @@ func (s *Server) v2Signoff(c echo.Context) error {
 		if !held {
 			return &PermissionDenied{Message: fmt.Sprintf("%s cannot signoff with role '%s'", user, role)}
 		}
-		for _, sc := range append(base, assets...) {
-			fam := familyOf(sc, base)
+		for _, ch := range v2Changes(base, assets) {
+			fam, sc := ch.a.family(), ch.sc
 			existing, err := tx.Signoffs(fam, sc.ScID)
 			if err != nil {
 				return err
@@ -93,8 +92,8 @@ func (s *Server) v2RevokeSignoff(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, sc := range append(base, assets...) {
-			fam := familyOf(sc, base)
+		for _, ch := range v2Changes(base, assets) {
+			fam, sc := ch.a.family(), ch.sc
 			existing, err := tx.Signoffs(fam, sc.ScID)
 			if err != nil {
 				return err
@@ -138,24 +137,43 @@ func (s *Server) v2Enact(c echo.Context) error {
 
 // enactV2Pending enacts the pending base and asset changes of one v2
 // release, each as its scheduler: the one v2 enact path of the endpoint and
-// of the agent (enact_api.go).
+// of the agent (enact_api.go). As enactLoaded does for v1, every change's
+// signoffs are verified before anything is written, so that an enactment
+// refused for missing signoffs leaves every change incomplete and the
+// release untouched.
 func enactV2Pending(tx *gormstore.AdminTx, base, assets []store.ScheduledChange) error {
-	for _, sc := range append(slices.Clip(base), assets...) {
-		a := scV2Assets
-		if familyOf(sc, base).Base == "releases_json" {
-			a = scV2Base
+	type pendingEnact struct {
+		a        scAdapter
+		sc       store.ScheduledChange
+		signoffs []store.Signoff
+	}
+	var todo []pendingEnact
+	for _, ch := range v2Changes(base, assets) {
+		a, sc := ch.a, ch.sc
+		if sc.Complete {
+			return valueError("Scheduled change already completed. Cannot enact now.")
 		}
 		signoffs, err := tx.Signoffs(a.family(), sc.ScID)
 		if err != nil {
 			return err
 		}
-		as := tx.As(sc.ScheduledBy)
-		done := sc
-		done.Complete = true
-		if _, err := as.UpdateScheduledChange(a.family(), done, sc.DataVersion); err != nil {
+		req, err := a.requirements(tx, sc)
+		if err != nil {
 			return err
 		}
-		if err := a.enact(as, sc, signoffs); err != nil {
+		if err := verifySignoffs(req, signoffs); err != nil {
+			return err
+		}
+		todo = append(todo, pendingEnact{a, sc, signoffs})
+	}
+	for _, p := range todo {
+		as := tx.As(p.sc.ScheduledBy)
+		done := p.sc
+		done.Complete = true
+		if _, err := as.UpdateScheduledChange(p.a.family(), done, p.sc.DataVersion); err != nil {
+			return err
+		}
+		if err := p.a.enact(as, p.sc, p.signoffs); err != nil {
 			return err
 		}
 	}
