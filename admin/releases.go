@@ -187,7 +187,13 @@ func (s *Server) putRelease(c echo.Context) error {
 		}
 		next := cur
 		next.Product, next.Data = rb.product, rb.blob
-		newVersion, err = writeRelease(tx, cur, next, rb.version, nil)
+		newVersion, err = writeReleaseView(tx, cur, next, rb.version, nil)
+		var am *ancestorMissing
+		if errors.As(err, &am) {
+			// ensure() answers its ValueErrors so; OutdatedDataError goes
+			// to the global handler.
+			return &Problem{Status: http.StatusBadRequest, Title: "Bad Request", Detail: "Couldn't update release", Exception: []string{am.Error()}}
+		}
 		return err
 	})
 	if err != nil {
@@ -371,7 +377,8 @@ func (s *Server) putReadOnly(c echo.Context) error {
 		}
 		next := cur
 		next.ReadOnly = want
-		newVersion, err = storeRelease(tx, cur, next, version)
+		// The change has no blob: a stale version is not merged.
+		newVersion, err = storeReleaseMerging(tx, cur, next, version, false)
 		return err
 	})
 	if err != nil {
@@ -398,8 +405,18 @@ func (s *Server) releaseColumn(c echo.Context) error {
 }
 
 // writeRelease writes next over release old, guarded by version, after
-// verifying the signoffs the release's rules require.
+// verifying the signoffs the release's rules require. A stale version is
+// merged as storeRelease says; a missing merge ancestor is Balrog's
+// ValueError through the global handler (the v1 views answer it
+// themselves, see writeReleaseView).
 func writeRelease(tx *gormstore.AdminTx, old, next store.Release, version int, signoffs []store.Signoff) (int, error) {
+	n, err := writeReleaseView(tx, old, next, version, signoffs)
+	return n, globalAncestorErr(err)
+}
+
+// writeReleaseView is writeRelease with a missing merge ancestor left as
+// *ancestorMissing.
+func writeReleaseView(tx *gormstore.AdminTx, old, next store.Release, version int, signoffs []store.Signoff) (int, error) {
 	req, err := releaseSignoffs(tx, old.Name)
 	if err != nil {
 		return 0, err
@@ -407,26 +424,137 @@ func writeRelease(tx *gormstore.AdminTx, old, next store.Release, version int, s
 	if err := verifySignoffs(req, signoffs); err != nil {
 		return 0, err
 	}
-	return storeRelease(tx, old, next, version)
+	return storeReleaseMerging(tx, old, next, version, next.Data != nil)
+}
+
+// globalAncestorErr turns *ancestorMissing into the answer of Balrog's
+// global ValueError handler.
+func globalAncestorErr(err error) error {
+	var am *ancestorMissing
+	if errors.As(err, &am) {
+		return valueError(am.Error())
+	}
+	return err
 }
 
 // storeRelease writes next over release old, guarded by version, once the
 // caller has checked permissions and signoffs, and merges the change into
-// the release's pending scheduled changes (admin.md §8.6).
+// the release's pending scheduled changes (admin.md §8.6). old is the
+// release as read in this transaction. When version is no longer the
+// release's data_version and the write carries a blob, the blob is merged
+// with the writes made since (admin.md §5.3, see mergeStale).
 func storeRelease(tx *gormstore.AdminTx, old, next store.Release, version int) (int, error) {
+	n, err := storeReleaseMerging(tx, old, next, version, next.Data != nil)
+	return n, globalAncestorErr(err)
+}
+
+// storeReleaseMerging is storeRelease; merge says whether the write changes
+// the blob (Balrog merges only a change that includes data).
+func storeReleaseMerging(tx *gormstore.AdminTx, old, next store.Release, version int, merge bool) (int, error) {
+	if version == old.DataVersion {
+		n, written, err := storeGuarded(tx, old, next, version)
+		if err == nil || written || !merge || !errors.Is(err, store.ErrOutdated) {
+			return n, err
+		}
+		// A concurrent write committed after old was read: the tip has
+		// moved on, merge with it as with any stale version.
+	} else if !merge {
+		// Balrog's guarded UPDATE fails before anything else is looked at.
+		return 0, outdatedRelease(old.Name)
+	}
+	return mergeStale(tx, old, next, version)
+}
+
+// outdatedRelease is the OutdatedDataError of a guarded release update.
+func outdatedRelease(name string) error {
+	return fmt.Errorf("update release %s: %w", name, store.ErrOutdated)
+}
+
+// storeGuarded is the guarded write of storeRelease; written says whether
+// the release row was updated (an error after that must not be retried).
+func storeGuarded(tx *gormstore.AdminTx, old, next store.Release, version int) (n int, written bool, err error) {
 	pk := map[string]any{"name": old.Name}
 	old.DataVersion, next.DataVersion = version, version+1
 	if err := checkMergeable(tx, scReleases, pk, releaseMap(old), releaseMap(next)); err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	n, err := tx.UpdateRelease(next, version)
+	n, err = tx.UpdateRelease(next, version)
+	if err != nil {
+		return 0, false, err
+	}
+	if err := mergePending(tx, scReleases, pk, releaseMap(old), releaseMap(next)); err != nil {
+		return 0, true, err
+	}
+	return n, true, nil
+}
+
+// ancestorMissing is the ValueError of Balrog's history lookup for the v1
+// merge when there is not exactly one history entry of the release at the
+// stale data_version (releases_history rows here, GCS objects upstream).
+type ancestorMissing struct{ found int }
+
+func (e *ancestorMissing) Error() string {
+	return fmt.Sprintf("Found %d blobs instead of 1", e.found)
+}
+
+// mergeStale is Balrog's Releases.update on OutdatedDataError (admin.md
+// §5.3): the blob the release had at version (its releases_history row) is
+// the ancestor of a 3-way merge of the blob now stored (the tip) and
+// next's; the merged blob is written over the tip at the tip's version,
+// with its history row and the §8.6 merge into pending scheduled changes.
+// No history row at version (or several: a release deleted and created
+// again) is *ancestorMissing; a conflicting merge is the original
+// OutdatedDataError.
+func mergeStale(tx *gormstore.AdminTx, old, next store.Release, version int) (int, error) {
+	name := old.Name
+	ancestorData, found, err := tx.ReleaseAncestor(name, version)
 	if err != nil {
 		return 0, err
 	}
-	if err := mergePending(tx, scReleases, pk, releaseMap(old), releaseMap(next)); err != nil {
+	if found != 1 {
+		return 0, &ancestorMissing{found: found}
+	}
+	tip, err := tx.ReleaseForUpdate(name)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, outdatedRelease(name)
+	} else if err != nil {
 		return 0, err
 	}
-	return n, nil
+	if tip.ReadOnly && !old.ReadOnly {
+		// Marked read only by a concurrent write since the checks ran.
+		return 0, outdatedRelease(name)
+	}
+	ancestor, err := parseOrderedObject(ancestorData)
+	if err != nil {
+		return 0, fmt.Errorf("decode release %s history at data_version %d: %w", name, version, err)
+	}
+	tipBlob, err := parseOrderedObject(tip.Data)
+	if err != nil {
+		return 0, fmt.Errorf("decode release %s: %w", name, err)
+	}
+	incoming, err := parseOrderedObject(next.Data)
+	if err != nil {
+		return 0, fmt.Errorf("decode new blob of release %s: %w", name, err)
+	}
+	merged, err := mergeBlobs(ancestor, tipBlob, incoming)
+	var conflict *errMergeConflict
+	if errors.As(err, &conflict) {
+		return 0, fmt.Errorf("%w (%s)", outdatedRelease(name), conflict.msg)
+	} else if err != nil {
+		return 0, fmt.Errorf("merge release %s at data_version %d: %w", name, version, err)
+	}
+	// The columns the write changes come from next, the others stay as the
+	// tip has them (Balrog's update sets only the columns of its "what").
+	write := tip
+	write.Data = merged
+	if next.Product != old.Product {
+		write.Product = next.Product
+	}
+	if next.ReadOnly != old.ReadOnly {
+		write.ReadOnly = next.ReadOnly
+	}
+	n, _, err := storeGuarded(tx, tip, write, tip.DataVersion)
+	return n, err
 }
 
 // deleteReleaseAs deletes release cur as tx.User, guarded by version.

@@ -192,7 +192,31 @@ func (s *Server) commitRelease(tx *gormstore.AdminTx, user string, t *partialTar
 	}
 	next := t.cur
 	next.Product, next.Data = product, data
-	return writeRelease(tx, t.orig, next, t.cur.DataVersion, nil)
+	n, err := writeReleaseView(tx, t.orig, next, t.cur.DataVersion, nil)
+	return n, partialWriteErr(err)
+}
+
+// outdatedMessage is str() of Balrog's OutdatedDataError for an update.
+const outdatedMessage = "Failed to update row, old_data_version doesn't match current data_version"
+
+// partialWriteErr answers as changeRelease does for the ValueError and
+// OutdatedDataError of the release update: a stale data_version whose
+// change does not merge (admin.md §5.3), or whose ancestor is not in the
+// history, is a 400 "Couldn't update release: <error>". Other errors are
+// returned unchanged.
+func partialWriteErr(err error) error {
+	var am *ancestorMissing
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &am):
+		return &Problem{Status: http.StatusBadRequest, Title: "Bad Request",
+			Detail: "Couldn't update release: " + am.Error(), Exception: []string{am.Error()}}
+	case errors.Is(err, store.ErrOutdated):
+		return &Problem{Status: http.StatusBadRequest, Title: "Bad Request",
+			Detail: "Couldn't update release: " + outdatedMessage, Exception: []string{outdatedMessage}}
+	}
+	return err
 }
 
 func (s *Server) postRelease(c echo.Context) error {

@@ -1,6 +1,8 @@
 package gormstore
 
 import (
+	"gorm.io/gorm/clause"
+
 	"github.com/balrog-go/balrog/store"
 )
 
@@ -122,4 +124,52 @@ func (t *AdminTx) ReleaseColumn(column string) ([]string, error) {
 		return nil, unavailable("releases column "+column, err)
 	}
 	return vals, nil
+}
+
+// ReleaseForUpdate reads one v1 release with its blob as the database now
+// holds it, locking the row until the transaction ends (SELECT … FOR UPDATE
+// on MySQL, which also reads past a REPEATABLE READ snapshot; SQLite
+// transactions are serialised anyway). It is the "tip" of the v1 3-way
+// merge after a guarded update found a newer data_version.
+func (t *AdminTx) ReleaseForUpdate(name string) (store.Release, error) {
+	var row releaseRow
+	if err := t.tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("name = ?", name).Take(&row).Error; err != nil {
+		return store.Release{}, dbErr("release "+name, err)
+	}
+	return releaseOf(row), nil
+}
+
+// ReleaseAncestor looks up the blob release name had at dataVersion in
+// releases_history (the row written when that version was stored, the
+// ancestor of the v1 3-way merge, admin.md §5.3). n is the number of
+// history rows of the name with exactly that data_version; data is their
+// blob when n is 1, else nil. n is 0 when the history does not go back that
+// far and more than 1 when the release was deleted and created again.
+func (t *AdminTx) ReleaseAncestor(name string, dataVersion int) (data []byte, n int, err error) {
+	var ids []int
+	// The change ids first, then the one blob: data is often hundreds of
+	// kilobytes per row (as Balrog's own lookup does it).
+	if err := t.tx.Model(&releaseHistoryRow{}).Where("name = ? AND data_version = ?", name, dataVersion).
+		Order("change_id").Limit(2).Pluck("change_id", &ids).Error; err != nil {
+		return nil, 0, unavailable("release history "+name, err)
+	}
+	if len(ids) != 1 {
+		if len(ids) > 1 {
+			// Report the real count.
+			var count int64
+			if err := t.tx.Model(&releaseHistoryRow{}).Where("name = ? AND data_version = ?", name, dataVersion).Count(&count).Error; err != nil {
+				return nil, 0, unavailable("release history "+name, err)
+			}
+			return nil, int(count), nil
+		}
+		return nil, 0, nil
+	}
+	var row releaseHistoryRow
+	if err := t.tx.Where("change_id = ?", ids[0]).Take(&row).Error; err != nil {
+		return nil, 0, dbErr("release history "+name, err)
+	}
+	if row.Data == nil {
+		return nil, 0, nil
+	}
+	return []byte(*row.Data), 1, nil
 }
