@@ -33,6 +33,10 @@ func TestSQLiteDDL(t *testing.T) {
 	if got := sqliteDDL(in); got != want {
 		t.Errorf("sqliteDDL:\n%s\nwant:\n%s", got, want)
 	}
+	// SQLite's DROP INDEX names no table.
+	if got := sqliteDDL("DROP INDEX `i` ON `t`;"); got != "DROP INDEX `i`;" {
+		t.Errorf("sqliteDDL(DROP INDEX … ON …) = %q", got)
+	}
 	// The trailing key line loses its comma duty to the previous line.
 	in = "CREATE TABLE `h` (\n  `change_id` INT NOT NULL AUTO_INCREMENT,\n  `data_version` INT NULL,\n  PRIMARY KEY (`change_id`)\n) ENGINE=InnoDB;"
 	want = "CREATE TABLE `h` (\n  `change_id` INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,\n  `data_version` INT NULL\n);"

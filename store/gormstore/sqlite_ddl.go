@@ -17,6 +17,7 @@ var (
 	primaryKeyLine   = regexp.MustCompile("^\\s*PRIMARY KEY \\((`\\w+`)\\),?$")
 	uniqueKeyLine    = regexp.MustCompile("^(\\s*)UNIQUE KEY (`\\w+`) (\\(.*\\))(,?)$")
 	engineSuffix     = regexp.MustCompile(`\)\s*ENGINE=\w+[^;]*;`)
+	dropIndexOn      = regexp.MustCompile("(?m)^DROP INDEX (`\\w+`) ON `\\w+`;")
 )
 
 // sqliteDDL rewrites a MySQL migration file for SQLite.
@@ -48,7 +49,8 @@ func sqliteDDL(src string) string {
 		}
 		out = append(out, l)
 	}
-	return engineSuffix.ReplaceAllString(strings.Join(out, "\n"), ");")
+	joined := engineSuffix.ReplaceAllString(strings.Join(out, "\n"), ");")
+	return dropIndexOn.ReplaceAllString(joined, "DROP INDEX $1;")
 }
 
 // sqliteFS returns the migration files of src rewritten for SQLite.
