@@ -54,8 +54,6 @@ func (db *DB) provider(phase migrations.Phase) (*goose.Provider, error) {
 			return nil, err
 		}
 		src = translated
-	} else {
-		opts = append(opts, goose.WithSessionLocker(mysqlLocker{}))
 	}
 	st, err := database.NewStore(dialect, migrations.VersionTable(phase))
 	if err != nil {
@@ -84,6 +82,13 @@ func (db *DB) Migrate(ctx context.Context, phase migrations.Phase) ([]Step, erro
 	p, err := db.provider(phase)
 	if err != nil {
 		return nil, err
+	}
+	if db.target.Dialect == MySQL {
+		unlock, err := db.lockMigrations(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
 	}
 	results, err := p.Up(ctx)
 	applied := make([]Step, 0, len(results))
@@ -252,23 +257,26 @@ func stepName(path string) string {
 	return strings.TrimSuffix(base, ".sql")
 }
 
-// mysqlLocker holds a MySQL advisory lock for the duration of a run, so two
-// `balrog migrate` processes never apply steps at the same time.
-type mysqlLocker struct{}
-
-func (mysqlLocker) SessionLock(ctx context.Context, conn *sql.Conn) error {
-	var got sql.NullInt64
-	err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", migrationLock, int(migrationLockWait.Seconds())).Scan(&got)
+// lockMigrations holds a MySQL advisory lock, on a connection of its own,
+// for the whole run: two `balrog migrate` processes never look at or change
+// the version tables at the same time.
+func (db *DB) lockMigrations(ctx context.Context) (func(), error) {
+	conn, err := db.sql.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("take migration lock: %w", err)
+		return nil, fmt.Errorf("take migration lock: %w: %w", store.ErrUnavailable, err)
+	}
+	var got sql.NullInt64
+	err = conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", migrationLock, int(migrationLockWait.Seconds())).Scan(&got)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("take migration lock: %w", err)
 	}
 	if !got.Valid || got.Int64 != 1 {
-		return errors.New("take migration lock: another `balrog migrate` still holds it")
+		conn.Close()
+		return nil, errors.New("take migration lock: another `balrog migrate` still holds it")
 	}
-	return nil
-}
-
-func (mysqlLocker) SessionUnlock(ctx context.Context, conn *sql.Conn) error {
-	_, err := conn.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", migrationLock)
-	return err
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", migrationLock)
+		conn.Close()
+	}, nil
 }
