@@ -12,7 +12,7 @@ IMAGE    ?= localhost/balrog:$(VERSION)
 
 export CGO_ENABLED=0
 
-.PHONY: build run test lint bench image clean
+.PHONY: build run test lint bench bench-go bench-load image clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -28,8 +28,16 @@ lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-bench:
+# bench: the go test benchmarks, then the load benchmark against nginx
+# (bench/run.sh: production-size data set in MariaDB, wrk on 127.0.0.1;
+# BENCH_DB, BENCH_DURATION, ... as documented there). Results: bench/results/.
+bench: bench-go bench-load
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./rules/... ./blobs/... ./public/...
+
+bench-load:
+	timeout 1800 ./bench/run.sh
 
 image: build
 	./scripts/build-image.sh $(BIN) $(IMAGE) '$(VERSION)' '$(COMMIT)' '$(BUILD)'

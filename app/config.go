@@ -25,6 +25,9 @@ type Config struct {
 	AdminAddr  string
 	AgentAddr  string
 	StatsdAddr string
+	// PprofAddr is the opt-in net/http/pprof listener of the public role
+	// (loopback only); empty means none.
+	PprofAddr string
 
 	Auth         string
 	OIDCIssuer   string
@@ -78,6 +81,7 @@ func settings() []setting {
 		{"admin-addr", []string{"BALROG_ADMIN_ADDR"}, "127.0.0.1:9000", "listener of the admin role", str(func(c *Config) *string { return &c.AdminAddr })},
 		{"agent-addr", []string{"BALROG_AGENT_ADDR"}, "127.0.0.1:9020", "listener of the agent role (Dockerflow endpoints only)", str(func(c *Config) *string { return &c.AgentAddr })},
 		{"statsd-addr", []string{"BALROG_STATSD_ADDR"}, "", "DogStatsD address, host:port or unix:///path (empty: metrics off)", str(func(c *Config) *string { return &c.StatsdAddr })},
+		{"pprof-addr", []string{"BALROG_PPROF_ADDR"}, "", "opt-in net/http/pprof listener of the public role, loopback host:port only (empty: off)", str(func(c *Config) *string { return &c.PprofAddr })},
 		{"auth", []string{"BALROG_AUTH"}, "oidc", "admin authentication: oidc (Bearer JWT) or dev (X-Balrog-Dev-User header, loopback only)", str(func(c *Config) *string { return &c.Auth })},
 		{"oidc-issuer", []string{"BALROG_OIDC_ISSUER"}, "", "expected iss of admin tokens", str(func(c *Config) *string { return &c.OIDCIssuer })},
 		{"oidc-audience", []string{"BALROG_OIDC_AUDIENCE"}, "", "expected aud of admin tokens", str(func(c *Config) *string { return &c.OIDCAudience })},
@@ -250,6 +254,11 @@ func (c *Config) validate() error {
 			return fmt.Errorf("setting %s: %q has no numeric port", a.name, a.v)
 		}
 	}
+	if c.PprofAddr != "" {
+		if err := requirePprofLoopback(c.PprofAddr); err != nil {
+			return err
+		}
+	}
 	switch c.Auth {
 	case "oidc", "dev":
 	default:
@@ -270,6 +279,25 @@ func (c *Config) validate() error {
 	}
 	if c.RefreshInterval <= 0 {
 		return fmt.Errorf("setting refresh-interval: %s must be positive", c.RefreshInterval)
+	}
+	return nil
+}
+
+// requirePprofLoopback refuses a pprof listener reachable from outside: the
+// profiles expose the process's internals.
+func requirePprofLoopback(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("setting pprof-addr: %q is not host:port", addr)
+	}
+	if _, err := strconv.Atoi(port); err != nil {
+		return fmt.Errorf("setting pprof-addr: %q has no numeric port", addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("setting pprof-addr: %s is refused: the pprof listener is only allowed on a loopback address", addr)
 	}
 	return nil
 }

@@ -174,6 +174,15 @@ func (p *process) initPublic(ctx context.Context) (service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.cfg.PprofAddr != "" {
+		// Opt-in profiling (loopback only, checked by the configuration).
+		pprofListener, err := listen("pprof", p.cfg.PprofAddr, pprofMux(), p.log, nil)
+		if err != nil {
+			return nil, err
+		}
+		pprofListener.server.WriteTimeout = 0 // profiles stream for their duration
+		return serviceGroup{svc, listener, pprofListener}, nil
+	}
 	return serviceGroup{svc, listener}, nil
 }
 

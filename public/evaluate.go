@@ -32,6 +32,18 @@ type evaluator struct {
 	s    *Service
 	snap *snapshot
 	ctx  context.Context
+	// volatile is set when the answer depended on a throttle roll that
+	// the cache key does not carry (a superblob part's), or on something
+	// logged on every request (a missing release): such an answer is not
+	// cached.
+	volatile bool
+}
+
+// dice is the throttle roll of the configuration, noting that the answer
+// now depends on it.
+func (ev *evaluator) dice() int {
+	ev.volatile = true
+	return ev.s.cfg.Dice()
 }
 
 // release returns the parsed blob of a release named in the snapshot.
@@ -58,10 +70,20 @@ func (ev *evaluator) LookupRelease(name string) (blobs.Blob, bool, error) {
 // resolve runs the evaluation of §4.2: rules, throttle, release, should-serve
 // and pins. It does not fan out superblobs.
 func (ev *evaluator) resolve(q *rules.Query) (outcome, error) {
-	dec, err := ev.snap.index.Evaluate(q, ev.s.cfg.Dice)
+	dec, err := ev.snap.index.Evaluate(q, ev.dice)
+	if err != nil {
+		return outcome{decision: dec}, err
+	}
+	return ev.resolveDecision(q, dec)
+}
+
+// resolveDecision runs the steps of §4.2 after rule evaluation: release,
+// should-serve and pins. Its result depends on q and dec only (and the
+// snapshot), not on any roll.
+func (ev *evaluator) resolveDecision(q *rules.Query, dec rules.Decision) (outcome, error) {
 	out := outcome{decision: dec}
-	if err != nil || dec.Mapping == "" {
-		return out, err
+	if dec.Mapping == "" {
+		return out, nil
 	}
 	blob, err := ev.release(dec.Mapping)
 	if err != nil {
@@ -119,6 +141,7 @@ func (ev *evaluator) fanOut(q *rules.Query, sb *blobs.Superblob, updateType stri
 			res, err := ev.resolve(&sub)
 			if err != nil {
 				if errors.Is(err, errMissingRelease) {
+					ev.volatile = true
 					ev.s.log.Error("public: superblob part names a missing release", "superblob", sb.Name.String(), "error", err.Error())
 					continue
 				}
@@ -134,6 +157,7 @@ func (ev *evaluator) fanOut(q *rules.Query, sb *blobs.Superblob, updateType stri
 			blob, err := ev.release(name)
 			if err != nil {
 				if errors.Is(err, errMissingRelease) {
+					ev.volatile = true
 					ev.s.log.Error("public: superblob lists a missing release", "superblob", sb.Name.String(), "error", err.Error())
 					continue
 				}

@@ -31,12 +31,14 @@ type Handler struct {
 	s       *Service
 	e       *echo.Echo
 	bufPool sync.Pool
+	// cacheControl is the configured Cache-Control as a shared header value.
+	cacheControl []string
 }
 
 // NewHandler builds the public role's HTTP handler. Add further routes (the
 // Dockerflow endpoints) through Echo.
 func (s *Service) NewHandler() *Handler {
-	h := &Handler{s: s, e: echo.New()}
+	h := &Handler{s: s, e: echo.New(), cacheControl: []string{s.cfg.CacheControl}}
 	h.bufPool.New = func() any { b := make([]byte, 0, 16<<10); return &b }
 	e := h.e
 	e.HideBanner, e.HidePort = true, true
@@ -120,9 +122,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.e.ServeHTTP(w, r)
 }
 
+// securityHeaderValues are securityHeaders as header values, built once and
+// shared by every update response (net/http only reads them; len == cap, so
+// an append elsewhere copies).
+var securityHeaderValues = func() (v [len(securityHeaders)][]string) {
+	for i, kv := range securityHeaders {
+		v[i] = []string{kv[1]}
+	}
+	return v
+}()
+
 func setSecurityHeaders(hdr http.Header) {
-	for _, kv := range securityHeaders {
-		hdr[kv[0]] = []string{kv[1]}
+	for i, kv := range securityHeaders {
+		hdr[kv[0]] = securityHeaderValues[i]
 	}
 }
 
@@ -130,7 +142,7 @@ func setSecurityHeaders(hdr http.Header) {
 func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Match, parseErr error) {
 	hdr := w.Header()
 	setSecurityHeaders(hdr)
-	hdr["Cache-Control"] = []string{h.s.cfg.CacheControl}
+	hdr["Cache-Control"] = h.cacheControl
 	// Only the update routes themselves are GET-only; Balrog answers any
 	// other /update... path with the empty document whatever the method.
 	if m.Kind == rules.UpdateRoute && r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -160,12 +172,28 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Ma
 		h.writeError(w, r, ErrNotLoaded)
 		return
 	}
-	ev := &evaluator{s: h.s, snap: snap, ctx: r.Context()}
 	q := m.Query
-	res, err := ev.resolve(q)
+	// Rule evaluation runs on every request, so a throttled rule rolls its
+	// dice every time; the rendered answer of an equal query with the same
+	// decision (rule, main or fallback mapping) may then come from the
+	// cache of this snapshot (respcache.go).
+	dec, err := snap.index.Evaluate(q, h.s.cfg.Dice)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	var keyBuf [512]byte
+	key := appendDecisionKey(appendCacheKey(keyBuf[:0], m.RouteName, q), dec)
+	if cr := snap.responses.get(key); cr != nil {
+		writeCached(w, r, hdr, cr)
+		return
+	}
+	ev := &evaluator{s: h.s, snap: snap, ctx: r.Context()}
+	res, err := ev.resolveDecision(q, dec)
 	if errors.Is(err, errMissingRelease) {
 		h.s.log.Error("public: a rule or pin names a missing release", "error", err.Error(), "rule_id", res.decision.RuleIDHeader())
 		res.blob, err = nil, nil
+		ev.volatile = true // keep logging it
 	}
 	if err != nil {
 		h.writeError(w, r, err)
@@ -179,7 +207,7 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Ma
 	}()
 	env := &blobs.Env{Allowlist: h.s.cfg.Allowlist, ForceHosts: h.s.cfg.ForceHosts, Releases: ev}
 	if q.Route == rules.RouteJSON {
-		h.serveJSON(w, r, q, res, env, bp)
+		h.serveJSON(w, r, q, res, env, bp, snap, key, ev)
 		return
 	}
 	body := (*bp)[:0]
@@ -199,19 +227,42 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Ma
 	}
 	*bp = body
 	setRuleHeaders(hdr, res.decision)
+	if !ev.volatile {
+		snap.responses.put(key, newCachedResponse(http.StatusOK, "text/xml; charset=utf-8", body, res.decision.RuleIDHeader(), res.decision.RuleDataVersionHeader(), true))
+	}
 	writeBody(w, r, http.StatusOK, "text/xml; charset=utf-8", body)
+}
+
+// writeCached writes a cached answer; HEAD gets the headers only.
+func writeCached(w http.ResponseWriter, r *http.Request, hdr http.Header, cr *cachedResponse) {
+	if cr.ruleID != nil {
+		hdr["Rule-ID"] = cr.ruleID
+		hdr["Rule-Data-Version"] = cr.ruleDV
+	}
+	hdr["Content-Type"] = cr.contentType
+	hdr["Content-Length"] = cr.contentLength
+	w.WriteHeader(cr.status)
+	if r.Method != http.MethodHead && len(cr.body) > 0 {
+		_, _ = w.Write(cr.body)
+	}
 }
 
 // serveJSON answers /json/...: a Guardian blob as JSON; no update, or a
 // blob with no JSON form (§15 Q19), is a 404 with an empty body.
-func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, q *rules.Query, res outcome, env *blobs.Env, bp *[]byte) {
-	if res.blob == nil {
+func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, q *rules.Query, res outcome, env *blobs.Env, bp *[]byte, snap *snapshot, key []byte, ev *evaluator) {
+	notFound := func() {
+		if !ev.volatile {
+			snap.responses.put(key, newCachedResponse(http.StatusNotFound, "text/html; charset=utf-8", nil, "", "", false))
+		}
 		writeBody(w, r, http.StatusNotFound, "text/html; charset=utf-8", nil)
+	}
+	if res.blob == nil {
+		notFound()
 		return
 	}
 	body, err := blobs.AppendJSON((*bp)[:0], res.blob, q, env)
 	if errors.Is(err, blobs.ErrNotJSON) {
-		writeBody(w, r, http.StatusNotFound, "text/html; charset=utf-8", nil)
+		notFound()
 		return
 	}
 	if err != nil {
@@ -220,6 +271,9 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, q *rules.Que
 	}
 	*bp = body
 	setRuleHeaders(w.Header(), res.decision)
+	if !ev.volatile {
+		snap.responses.put(key, newCachedResponse(http.StatusOK, "application/json", body, res.decision.RuleIDHeader(), res.decision.RuleDataVersionHeader(), true))
+	}
 	writeBody(w, r, http.StatusOK, "application/json", body)
 }
 

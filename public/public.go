@@ -66,6 +66,10 @@ type Service struct {
 	snap  atomic.Pointer[snapshot]
 	blobs *blobCache
 
+	// noResponseCache turns the rendered-answer cache off (tests compare
+	// answers with and without it).
+	noResponseCache bool
+
 	// lastRefreshErr is the error of the most recent failed refresh, nil
 	// after a successful one.
 	lastRefreshErr atomic.Pointer[error]
@@ -103,6 +107,9 @@ func (s *Service) Load(ctx context.Context) (bool, error) {
 	next, err := loadSnapshot(ctx, s.src, marker)
 	if err != nil {
 		return false, err
+	}
+	if s.noResponseCache {
+		next.responses = nil
 	}
 	s.snap.Store(next)
 	s.blobs.retain(next.releases)

@@ -21,6 +21,9 @@ type snapshot struct {
 	releases map[string]store.ReleaseInfo
 	// releaseOrder lists release names in name order.
 	releaseOrder []string
+	// responses caches rendered update answers computed from this
+	// snapshot (respcache.go); it goes with the snapshot.
+	responses *respCache
 	// checkedAt is when the database last confirmed this snapshot (Unix ns).
 	checkedAt atomic.Int64
 }
@@ -50,6 +53,7 @@ func loadSnapshot(ctx context.Context, src Source, marker string) (*snapshot, er
 		pins:         pins,
 		releases:     make(map[string]store.ReleaseInfo, len(infos)),
 		releaseOrder: make([]string, 0, len(infos)),
+		responses:    newRespCache(),
 	}
 	for _, r := range infos {
 		snap.releases[r.Name] = r

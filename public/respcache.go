@@ -1,0 +1,205 @@
+package public
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"strconv"
+	"sync"
+
+	"github.com/balrog-go/balrog/rules"
+)
+
+// The response cache holds rendered answers of the update routes, keyed by
+// every field of the update query (and the route that parsed it) and the
+// decision of rule evaluation, which runs on every request (so throttled
+// rules still roll each time; the key carries the outcome). It lives in the
+// snapshot, so a snapshot swap drops it with everything else the answers
+// were computed from; answers that depended on a superblob part's roll, a
+// missing release or an error are never stored. Its size is bounded: a
+// shard that outgrows its share of respCacheBytes is emptied and refilled.
+
+// respCacheBytes bounds the bodies and keys the cache holds.
+const respCacheBytes = 64 << 20
+
+// respCacheMaxBody is the largest body the cache stores; bigger answers
+// (a superblob with many parts) are rendered every time.
+const respCacheMaxBody = 64 << 10
+
+const respShards = 32
+
+// cachedResponse is one rendered answer with its headers prebuilt. The
+// header slices are shared by every response that serves it; net/http only
+// reads them, and each has len == cap so an append elsewhere copies.
+type cachedResponse struct {
+	status        int
+	contentType   []string
+	contentLength []string
+	ruleID        []string // nil: no Rule-ID / Rule-Data-Version headers
+	ruleDV        []string
+	body          []byte
+}
+
+func newCachedResponse(status int, contentType string, body []byte, ruleID, ruleDV string, withRule bool) *cachedResponse {
+	c := &cachedResponse{
+		status:        status,
+		contentType:   []string{contentType},
+		contentLength: []string{strconv.Itoa(len(body))},
+		body:          append([]byte(nil), body...),
+	}
+	if withRule {
+		c.ruleID, c.ruleDV = []string{ruleID}, []string{ruleDV}
+	}
+	return c
+}
+
+type respShard struct {
+	mu    sync.RWMutex
+	m     map[string]*cachedResponse
+	bytes int
+}
+
+type respCache struct {
+	seed   maphash.Seed
+	shards [respShards]respShard
+}
+
+func newRespCache() *respCache {
+	c := &respCache{seed: maphash.MakeSeed()}
+	for i := range c.shards {
+		c.shards[i].m = map[string]*cachedResponse{}
+	}
+	return c
+}
+
+func (c *respCache) shard(key []byte) *respShard {
+	return &c.shards[maphash.Bytes(c.seed, key)%respShards]
+}
+
+// get returns the cached answer of key, or nil. A nil cache is off.
+func (c *respCache) get(key []byte) *cachedResponse {
+	if c == nil {
+		return nil
+	}
+	s := c.shard(key)
+	s.mu.RLock()
+	r := s.m[string(key)]
+	s.mu.RUnlock()
+	return r
+}
+
+// put stores an answer; a shard over its share of the budget is emptied
+// first.
+func (c *respCache) put(key []byte, r *cachedResponse) {
+	if c == nil || len(r.body) > respCacheMaxBody {
+		return
+	}
+	s := c.shard(key)
+	size := len(key) + len(r.body) + 160
+	s.mu.Lock()
+	if s.bytes+size > respCacheBytes/respShards {
+		clear(s.m)
+		s.bytes = 0
+	}
+	if _, ok := s.m[string(key)]; !ok {
+		s.m[string(key)] = r
+		s.bytes += size
+	}
+	s.mu.Unlock()
+}
+
+// len reports how many answers are cached.
+func (c *respCache) len() int {
+	if c == nil {
+		return 0
+	}
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += len(s.m)
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+// appendCacheKey appends the response cache key of a query: every field of
+// rules.Query, each tagged, length-prefixed and with absent (nil) distinct
+// from empty, so two queries share a key only when they are equal.
+// TestCacheKeyCoversQuery fails when Query gains a field this does not
+// encode.
+func appendCacheKey(dst []byte, routeName string, q *rules.Query) []byte {
+	dst = appendStr(dst, routeName)
+	dst = append(dst, byte(q.Route), byte(q.Force), boolByte(q.HasSystemCapabilities))
+	dst = binary.AppendUvarint(dst, uint64(q.QueryVersion))
+	dst = appendStr(dst, q.Product)
+	dst = appendStr(dst, q.Version)
+	dst = appendOptStr(dst, q.BuildID)
+	dst = appendStr(dst, q.BuildTarget)
+	dst = appendOptStr(dst, q.Locale)
+	dst = appendStr(dst, q.Channel)
+	dst = appendOptStr(dst, q.OSVersion)
+	dst = appendOptStr(dst, q.Distribution)
+	dst = appendOptStr(dst, q.DistVersion)
+	dst = appendOptStr(dst, q.InstructionSet)
+	dst = appendOptInt(dst, q.Memory)
+	dst = appendOptBool(dst, q.Jaws)
+	dst = appendStr(dst, q.HeaderArchitecture)
+	dst = appendOptBool(dst, q.Mig64)
+	dst = appendOptStr(dst, q.Pin)
+	dst = appendOptInt(dst, q.Avast)
+	dst = appendOptStr(dst, q.PlatformVersion)
+	dst = appendOptStr(dst, q.IMEI)
+	return dst
+}
+
+// appendDecisionKey appends what rule evaluation decided: the answer after
+// it depends on the query and this only, so a throttled rule's answers are
+// cached per outcome of the roll (main or fallback mapping).
+func appendDecisionKey(dst []byte, d rules.Decision) []byte {
+	dst = append(dst, boolByte(d.ShutOff), boolByte(d.Fallback))
+	if d.Rule == nil {
+		dst = append(dst, 0)
+	} else {
+		dst = append(dst, 1)
+		dst = binary.AppendVarint(dst, int64(d.Rule.RuleID))
+		dst = binary.AppendVarint(dst, int64(d.Rule.DataVersion))
+	}
+	dst = appendStr(dst, d.Mapping)
+	return appendStr(dst, d.UpdateType)
+}
+
+func appendStr(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+func appendOptStr(dst []byte, s *string) []byte {
+	if s == nil {
+		return append(dst, 0)
+	}
+	return appendStr(append(dst, 1), *s)
+}
+
+func appendOptInt(dst []byte, n *int) []byte {
+	if n == nil {
+		return append(dst, 0)
+	}
+	return binary.AppendVarint(append(dst, 1), int64(*n))
+}
+
+func appendOptBool(dst []byte, b *bool) []byte {
+	switch {
+	case b == nil:
+		return append(dst, 0)
+	case *b:
+		return append(dst, 2)
+	}
+	return append(dst, 1)
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
