@@ -43,6 +43,9 @@ type Config struct {
 	DomainAllowlist   []blobs.AllowlistHost
 	SpecialForceHosts []string
 	SystemAccounts    []string
+	// M2MAccounts maps OIDC machine client ids to account names (Balrog's
+	// M2M_ACCOUNT_MAPPING); an unmapped id is its own account name.
+	M2MAccounts map[string]string
 }
 
 // setting is one scalar configuration value: its flag, environment
@@ -170,6 +173,8 @@ func (c *Config) loadFile(path string, table []setting) error {
 			c.SpecialForceHosts, err = stringsOf(v)
 		case "system_accounts":
 			c.SystemAccounts, err = stringsOf(v)
+		case "m2m_accounts":
+			c.M2MAccounts, err = stringMapOf(v)
 		default:
 			s, ok := scalars[key]
 			if !ok {
@@ -200,6 +205,21 @@ func stringsOf(n *yaml.Node) ([]string, error) {
 			return nil, fmt.Errorf("item %d must be a string", i)
 		}
 		out[i] = it.Value
+	}
+	return out, nil
+}
+
+func stringMapOf(n *yaml.Node) (map[string]string, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, errors.New("must be a map of client id to account name")
+	}
+	out := make(map[string]string, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if v.Kind != yaml.ScalarNode || v.Value == "" {
+			return nil, fmt.Errorf("%s: the account name must be a non-empty string", k.Value)
+		}
+		out[k.Value] = v.Value
 	}
 	return out, nil
 }

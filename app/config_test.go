@@ -40,6 +40,8 @@ admin_addr: 127.0.0.1:1002
 agent_interval: 1m
 special_force_hosts: ["http://download.mozilla.org"]
 system_accounts: [balrogagent]
+m2m_accounts:
+  8MQB51S7XgaswbpyprqcQjfOweiGm3h5: balrogagent
 domain_allowlist:
   download.mozilla.org: [Firefox]
   www.google.com:
@@ -69,6 +71,9 @@ domain_allowlist:
 		if ch.got != ch.want {
 			t.Errorf("%s = %q, want %q", ch.name, ch.got, ch.want)
 		}
+	}
+	if c.M2MAccounts["8MQB51S7XgaswbpyprqcQjfOweiGm3h5"] != "balrogagent" {
+		t.Errorf("m2m_accounts not read: %v", c.M2MAccounts)
 	}
 	if len(c.SpecialForceHosts) != 1 || len(c.SystemAccounts) != 1 || len(c.DomainAllowlist) != 2 {
 		t.Errorf("non-scalar settings not read: %+v", c)

@@ -204,7 +204,7 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 		p.log.Warn("admin authentication: no --oidc-issuer configured; every authenticated admin request is refused")
 		authn = admin.Unconfigured{}
 	default:
-		oidc, err := auth.NewOIDC(auth.OIDCConfig{Issuer: p.cfg.OIDCIssuer, Audience: p.cfg.OIDCAudience, JWKSURL: p.cfg.OIDCJWKSURL})
+		oidc, err := auth.NewOIDC(auth.OIDCConfig{Issuer: p.cfg.OIDCIssuer, Audience: p.cfg.OIDCAudience, JWKSURL: p.cfg.OIDCJWKSURL, M2MAccounts: p.cfg.M2MAccounts})
 		if err != nil {
 			return nil, fmt.Errorf("admin authentication: %w", err)
 		}
@@ -217,6 +217,7 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 	})
 	admin.New(gormstore.NewAdminStore(p.db), admin.Config{
 		Auth:           authn,
+		M2MAccounts:    p.cfg.M2MAccounts,
 		Allowlist:      allowlist,
 		SystemAccounts: p.cfg.SystemAccounts,
 		Log:            p.log,
