@@ -63,7 +63,7 @@ func (h *mozlogHandler) Handle(_ context.Context, r slog.Record) error {
 		addField(fields, h.groups, a)
 		return true
 	})
-	fields["msg"] = r.Message
+	fields["message"] = r.Message
 	ts := r.Time.UnixNano()
 	if r.Time.IsZero() {
 		ts = h.nowNanos()

@@ -34,7 +34,7 @@ func TestMozlogShape(t *testing.T) {
 	if got.Timestamp < 1e18 || got.Type == "" || got.Logger != "Balrog" || got.EnvVersion != "2.0" || got.Severity != 400 || got.Pid == 0 {
 		t.Errorf("envelope: %+v", got)
 	}
-	if got.Fields["msg"] != "snapshot stale" || got.Fields["role"] != "public" || got.Fields["age"] != float64(42) || got.Fields["error"] != "db down" {
+	if got.Fields["message"] != "snapshot stale" || got.Fields["role"] != "public" || got.Fields["age"] != float64(42) || got.Fields["error"] != "db down" {
 		t.Errorf("fields: %v", got.Fields)
 	}
 	for l, want := range map[slog.Level]int{slog.LevelDebug: 100, slog.LevelInfo: 200, slog.LevelWarn: 400, slog.LevelError: 500} {

@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/rules"
 	"github.com/balrog-go/balrog/store"
 )
@@ -31,6 +33,9 @@ type Handler struct {
 	s       *Service
 	e       *echo.Echo
 	bufPool sync.Pool
+	// statusPool holds the writers that capture statuses for the counters.
+	statusPool sync.Pool
+	responses  *metrics.Responses
 	// cacheControl is the configured Cache-Control as a shared header value.
 	cacheControl []string
 }
@@ -38,7 +43,8 @@ type Handler struct {
 // NewHandler builds the public role's HTTP handler. Add further routes (the
 // Dockerflow endpoints) through Echo.
 func (s *Service) NewHandler() *Handler {
-	h := &Handler{s: s, e: echo.New(), cacheControl: []string{s.cfg.CacheControl}}
+	h := &Handler{s: s, e: echo.New(), cacheControl: []string{s.cfg.CacheControl}, responses: metrics.NewResponses()}
+	h.statusPool.New = func() any { return &statusWriter{} }
 	h.bufPool.New = func() any { b := make([]byte, 0, 16<<10); return &b }
 	e := h.e
 	e.HideBanner, e.HidePort = true, true
@@ -108,18 +114,46 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 // ServeHTTP answers update requests directly and hands the rest to echo.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
+	// Balrog counts GET responses by first path segment and status, but
+	// not the Dockerflow paths.
+	if r.Method == http.MethodGet && !strings.HasPrefix(path, "/__") {
+		sw := h.statusPool.Get().(*statusWriter)
+		sw.ResponseWriter, sw.status = w, http.StatusOK
+		h.route(sw, r, path)
+		_ = h.s.cfg.Metrics.Incr(h.responses.Name(path, sw.status), nil, 1)
+		sw.ResponseWriter = nil
+		h.statusPool.Put(sw)
+		return
+	}
+	h.route(w, r, path)
+}
+
+func (h *Handler) route(w http.ResponseWriter, r *http.Request, path string) {
 	if strings.HasPrefix(path, "/update") || strings.HasPrefix(path, "/json/") {
 		rawPath, rawQuery, _ := strings.Cut(RestoreTarget(r.RequestURI), "?")
 		if rawPath == "" || rawPath[0] != '/' { // absolute-form request target
 			rawPath, rawQuery = r.URL.EscapedPath(), r.URL.RawQuery
 		}
+		start := time.Now()
 		m, err := rules.ParseUpdateRequest(rawPath, rawQuery, r.Header.Get("User-Agent"))
 		if m.Kind != rules.NotUpdatePath {
+			_ = h.s.cfg.Metrics.Timing(metrics.ParseQuery, time.Since(start), nil, 1)
 			h.serveUpdate(w, r, m, err)
 			return
 		}
 	}
 	h.e.ServeHTTP(w, r)
+}
+
+// statusWriter remembers the status of a response, for the counters.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
 }
 
 // securityHeaderValues are securityHeaders as header values, built once and
@@ -177,7 +211,9 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Ma
 	// dice every time; the rendered answer of an equal query with the same
 	// decision (rule, main or fallback mapping) may then come from the
 	// cache of this snapshot (respcache.go).
+	evalStart := time.Now()
 	dec, err := snap.index.Evaluate(q, h.s.cfg.Dice)
+	_ = h.s.cfg.Metrics.Timing(metrics.EvaluateRules, time.Since(evalStart), nil, 1)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/rules"
 	"github.com/balrog-go/balrog/store"
 )
@@ -41,22 +42,10 @@ type Config struct {
 	// Dice returns a uniformly random integer in [0, 100) for throttling;
 	// nil means math/rand.
 	Dice func() int
-	// Metrics receives the snapshot's health; nil sends nothing.
-	Metrics Gauges
+	// Metrics receives the role's metrics (package metrics names them);
+	// nil sends nothing.
+	Metrics metrics.Sink
 }
-
-// Gauges is the part of a DogStatsD client the public role reports to.
-type Gauges interface {
-	Gauge(name string, value float64, tags []string, rate float64) error
-	Incr(name string, tags []string, rate float64) error
-}
-
-// Metric names of the snapshot's health.
-const (
-	MetricSnapshotAge    = "public.snapshot.age_seconds"
-	MetricRefreshErrors  = "public.snapshot.refresh_errors"
-	MetricBlobCacheCount = "public.blob_cache.entries"
-)
 
 // Service is the public role.
 type Service struct {
@@ -85,6 +74,9 @@ func New(src Source, cfg Config, log *slog.Logger) *Service {
 	}
 	if cfg.Dice == nil {
 		cfg.Dice = defaultDice
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.Discard{}
 	}
 	return &Service{src: src, cfg: cfg, log: log, blobs: newBlobCache(src)}
 }
@@ -140,9 +132,7 @@ func (s *Service) refresh(ctx context.Context) {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 			return
 		}
-		if s.cfg.Metrics != nil {
-			_ = s.cfg.Metrics.Incr(MetricRefreshErrors, nil, 1)
-		}
+		_ = s.cfg.Metrics.Incr(metrics.SnapshotRefreshErrors, nil, 1)
 		if prev := s.lastRefreshErr.Swap(&err); prev == nil {
 			s.log.Error("public: refreshing the snapshot failed; serving the last one", "error", err.Error(), "snapshot_age", s.SnapshotAge().String())
 		}
@@ -159,11 +149,11 @@ func (s *Service) refresh(ctx context.Context) {
 
 // report sends the snapshot's age and the blob cache's size.
 func (s *Service) report() {
-	if s.cfg.Metrics == nil || s.snap.Load() == nil {
+	if s.snap.Load() == nil {
 		return
 	}
-	_ = s.cfg.Metrics.Gauge(MetricSnapshotAge, s.SnapshotAge().Seconds(), nil, 1)
-	_ = s.cfg.Metrics.Gauge(MetricBlobCacheCount, float64(s.blobs.len()), nil, 1)
+	_ = s.cfg.Metrics.Gauge(metrics.SnapshotAge, s.SnapshotAge().Seconds(), nil, 1)
+	_ = s.cfg.Metrics.Gauge(metrics.BlobCacheEntries, float64(s.blobs.len()), nil, 1)
 }
 
 // SnapshotAge is how long ago the database last confirmed the snapshot;

@@ -13,8 +13,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/migrations"
 	"github.com/balrog-go/balrog/rules"
 	"github.com/balrog-go/balrog/store"
@@ -276,6 +278,13 @@ func (r *recordingGauges) Gauge(name string, v float64, _ []string, _ float64) e
 	return nil
 }
 
+func (r *recordingGauges) Timing(name string, _ time.Duration, _ []string, _ float64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.incrs[name+"#timing"]++
+	return nil
+}
+
 func (r *recordingGauges) Incr(name string, _ []string, _ float64) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -288,12 +297,47 @@ func TestStalenessIsReported(t *testing.T) {
 	m := &recordingGauges{gauges: map[string]float64{}, incrs: map[string]int{}}
 	s := New(db, Config{Metrics: m}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.refresh(context.Background())
-	if _, ok := m.gauges[MetricSnapshotAge]; !ok || m.incrs[MetricRefreshErrors] != 0 {
+	if _, ok := m.gauges[metrics.SnapshotAge]; !ok || m.incrs[metrics.SnapshotRefreshErrors] != 0 {
 		t.Fatalf("after a good refresh: %v %v", m.gauges, m.incrs)
 	}
 	db.Close()
 	s.refresh(context.Background())
-	if m.incrs[MetricRefreshErrors] != 1 {
-		t.Errorf("refresh errors = %d, want 1", m.incrs[MetricRefreshErrors])
+	if m.incrs[metrics.SnapshotRefreshErrors] != 1 {
+		t.Errorf("refresh errors = %d, want 1", m.incrs[metrics.SnapshotRefreshErrors])
+	}
+}
+
+func TestResponseCounters(t *testing.T) {
+	db := openLoaded(t, storetest.SQLite(t), testDataset())
+	m := &recordingGauges{gauges: map[string]float64{}, incrs: map[string]int{}}
+	s := New(db, Config{Metrics: m}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, err := s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.NewHandler())
+	defer srv.Close()
+	fetch(t, srv.URL+updateURL)
+	fetch(t, srv.URL+updateURL+"?foo=1")
+	fetch(t, srv.URL+"/json/1/Guardian/1.0/WINNT/release/update.json")
+	fetch(t, srv.URL+"/robots.txt")
+	fetch(t, srv.URL+"/__lbheartbeat__")
+	want := map[string]int{
+		"public.response.update.200":   1,
+		"public.response.update.400":   1,
+		"public.response.json.404":     1,
+		"public.response.unknown.200":  1,
+		metrics.ParseQuery + "#timing": 3,
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for name, n := range want {
+		if m.incrs[name] != n {
+			t.Errorf("%s = %d, want %d (all: %v)", name, m.incrs[name], n, m.incrs)
+		}
+	}
+	for name := range m.incrs {
+		if strings.Contains(name, "lbheartbeat") || strings.HasPrefix(name, "public.response.unknown.") && name != "public.response.unknown.200" {
+			t.Errorf("unexpected counter %s", name)
+		}
 	}
 }
