@@ -157,7 +157,7 @@ func (p *process) initPublic(ctx context.Context) (service, error) {
 		Allowlist:       allowlist,
 		ForceHosts:      p.cfg.SpecialForceHosts,
 		RefreshInterval: p.cfg.RefreshInterval,
-		Metrics:         p.metrics,
+		Metrics:         p.forRole("public"),
 	}, p.log)
 	// Load before listening, so the first request is answered from data.
 	// A database that does not answer now is retried by the refresh loop.
@@ -238,7 +238,7 @@ func (p *process) initAgent(ctx context.Context) (service, error) {
 		SystemAccounts: p.cfg.SystemAccounts,
 		Log:            p.log,
 	})
-	loop := agent.New(enactor, agent.Config{Interval: p.cfg.AgentInterval, Log: p.log, Metrics: p.metrics})
+	loop := agent.New(enactor, agent.Config{Interval: p.cfg.AgentInterval, Log: p.log, Metrics: p.forRole("agent")})
 	e := newEcho()
 	dockerflow(e, func(ctx context.Context) (string, error) {
 		return "OK", p.db.Ping(ctx)

@@ -35,6 +35,16 @@ const (
 	BlobCacheEntries = "public.blob_cache.entries"
 )
 
+// Agent role.
+const (
+	// AgentEnacted (count) are scheduled changes the agent enacted.
+	AgentEnacted = "agent.enacted"
+	// AgentFailed (count) are enactments that failed; the pass goes on.
+	AgentFailed = "agent.failed"
+	// AgentPassFailed (count) are passes that could not list the changes.
+	AgentPassFailed = "agent.pass_failed"
+)
+
 // Public role: Balrog's own names (public.md §12.1), under "public.".
 const (
 	// ParseQuery (timing) is building the update query from the URL.

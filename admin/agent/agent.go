@@ -25,9 +25,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/DataDog/datadog-go/v5/statsd"
-
 	"github.com/balrog-go/balrog/admin"
+	"github.com/balrog-go/balrog/metrics"
 )
 
 // Source is what the agent needs from package admin (*admin.Server).
@@ -53,7 +52,7 @@ type Config struct {
 	// Log receives the agent's records; nil discards them.
 	Log *slog.Logger
 	// Metrics receives agent.* counters; nil sends none.
-	Metrics statsd.ClientInterface
+	Metrics metrics.Sink
 }
 
 // Agent enacts due scheduled changes.
@@ -61,7 +60,7 @@ type Agent struct {
 	src     Source
 	cfg     Config
 	log     *slog.Logger
-	metrics statsd.ClientInterface
+	metrics metrics.Sink
 
 	// telemetryLogged holds the changes whose skipped telemetry condition
 	// was logged, so that it is logged once per change.
@@ -82,7 +81,7 @@ func New(src Source, cfg Config) *Agent {
 	}
 	m := cfg.Metrics
 	if m == nil {
-		m = &statsd.NoOpClient{}
+		m = metrics.Discard{}
 	}
 	return &Agent{src: src, cfg: cfg, log: log, metrics: m, telemetryLogged: map[string]bool{}}
 }
@@ -112,7 +111,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	for {
 		if _, err := a.Pass(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("agent: pass failed", "error", err.Error())
-			a.metrics.Incr("agent.pass_failed", nil, 1)
+			a.metrics.Incr(metrics.AgentPassFailed, nil, 1)
 		}
 		select {
 		case <-ctx.Done():
@@ -196,14 +195,14 @@ func (a *Agent) count(res *Result, log *slog.Logger, err error) {
 	switch {
 	case err == nil:
 		res.Enacted++
-		a.metrics.Incr("agent.enacted", nil, 1)
+		a.metrics.Incr(metrics.AgentEnacted, nil, 1)
 		log.Info("agent: enacted scheduled change")
 	case errors.Is(err, admin.ErrStale):
 		res.Stale++
 		log.Info("agent: scheduled change was enacted or changed elsewhere; skipped", "reason", err.Error())
 	default:
 		res.Failed++
-		a.metrics.Incr("agent.failed", nil, 1)
+		a.metrics.Incr(metrics.AgentFailed, nil, 1)
 		log.Error("agent: enacting scheduled change failed; retried next pass", "error", err.Error())
 	}
 }
