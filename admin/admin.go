@@ -61,6 +61,7 @@ func New(st *gormstore.AdminStore, cfg Config) *Server {
 func (s *Server) Register(e *echo.Echo) {
 	e.HTTPErrorHandler = errorHandler(s.log)
 	e.Pre(stripAPIPrefix)
+	e.Use(s.requestLog)
 	e.Use(securityHeaders)
 	e.Use(s.bodyLimit)
 	e.Use(headWithoutBody)

@@ -98,7 +98,9 @@ func (s *Server) authenticate(c echo.Context) (string, bool, error) {
 	if err != nil {
 		return "", false, fmt.Errorf("authenticate: %w", err)
 	}
-	return id.Username(s.cfg.M2MAccounts), id.NeedsKnownUserCheck(), nil
+	user := id.Username(s.cfg.M2MAccounts)
+	c.Set(userKey, user) // for the request log line
+	return user, id.NeedsKnownUserCheck(), nil
 }
 
 // knownUser is the authorization gate of admin.md §1.3: a user named by an
