@@ -13,6 +13,7 @@ import (
 
 	"github.com/balrog-go/balrog/admin/auth"
 	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/store/gormstore"
 )
 
@@ -33,6 +34,9 @@ type Config struct {
 	SystemAccounts []string
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBody.
 	MaxBodyBytes int64
+	// Metrics receives admin.requests and admin.request_duration; nil
+	// sends nothing.
+	Metrics metrics.Sink
 	// Log receives internal errors.
 	Log *slog.Logger
 }
@@ -48,6 +52,9 @@ type Server struct {
 func New(st *gormstore.AdminStore, cfg Config) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBody
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.Discard{}
 	}
 	log := cfg.Log
 	if log == nil {

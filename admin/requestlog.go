@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/balrog-go/balrog/metrics"
 )
 
 // userKey is where authenticate leaves the caller's name for the log line.
@@ -29,12 +31,16 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" {
 			route = "(unmatched)"
 		}
+		elapsed := time.Since(start)
+		tags := []string{"route:" + route, "method:" + c.Request().Method, "status_class:" + metrics.StatusClass(c.Response().Status)}
+		_ = s.cfg.Metrics.Incr(metrics.AdminRequests, tags, 1)
+		_ = s.cfg.Metrics.Timing(metrics.AdminRequestDuration, elapsed, tags, 1)
 		s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "admin request",
 			slog.String("user", user),
 			slog.String("method", c.Request().Method),
 			slog.String("route", route),
 			slog.Int("status", c.Response().Status),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 		)
 		return nil
 	}

@@ -23,11 +23,12 @@ func TestStatsdMetrics(t *testing.T) {
 	if r := runCmd(t, nil, "import", "--skip-validation", "--db", d.URL, scenario); r.code != 0 {
 		t.Fatalf("import: %s", r.stderr)
 	}
-	s := startServe(t, d.URL, "--role", "public", "--config", filepath.Join(scenario, "config.json"), "--statsd-addr", pc.LocalAddr().String(), "--refresh-interval", "100ms")
+	s := startServe(t, d.URL, "--role", "public,admin", "--auth", "dev", "--config", filepath.Join(scenario, "config.json"), "--statsd-addr", pc.LocalAddr().String(), "--refresh-interval", "100ms")
 	base := "http://" + s.addr("public")
 	get(t, base+"/update/6/Firefox/66.0/20190311211048/WINNT_x86-msvc/en-US/release/Windows_NT%2010.0.0.0/ISET:SSE4_2,MEM:16384/default/default/update.xml")
 	get(t, base+"/update/6/Firefox/66.0/20190311211048/WINNT_x86-msvc/en-US/release/Windows_NT%2010.0.0.0/ISET:SSE4_2,MEM:16384/default/default/update.xml?foo=1")
 	get(t, base+"/robots.txt")
+	get(t, "http://"+s.addr("admin")+"/rules")
 	time.Sleep(300 * time.Millisecond) // a refresh tick reports the snapshot gauges
 	if code := s.stop(t); code != 0 {
 		t.Fatalf("serve exited %d", code)
@@ -51,12 +52,21 @@ func TestStatsdMetrics(t *testing.T) {
 		"balrog.public.client.evaluate_rules:",
 		"balrog.public.snapshot.age_seconds:",
 		"balrog.public.blob_cache.entries:",
+		"balrog.admin.requests:1|c|#",
+		"balrog.admin.request_duration:",
 	} {
 		found := false
 		for _, l := range lines {
 			if strings.HasPrefix(l, want) {
 				found = true
-				if !strings.Contains(l, "role:public") || !strings.Contains(l, "version:") {
+				role := "role:public"
+				if strings.HasPrefix(want, "balrog.admin.") {
+					role = "role:admin"
+					if !strings.Contains(l, "route:/rules") || !strings.Contains(l, "status_class:2xx") || !strings.Contains(l, "method:GET") {
+						t.Errorf("%s lacks its route, method or status_class tag: %s", want, l)
+					}
+				}
+				if !strings.Contains(l, role) || !strings.Contains(l, "version:") {
 					t.Errorf("%s lacks the role and version tags: %s", want, l)
 				}
 			}

@@ -218,6 +218,7 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 	admin.New(gormstore.NewAdminStore(p.db), admin.Config{
 		Auth:           authn,
 		M2MAccounts:    p.cfg.M2MAccounts,
+		Metrics:        p.forRole("admin"),
 		Allowlist:      allowlist,
 		SystemAccounts: p.cfg.SystemAccounts,
 		Log:            p.log,

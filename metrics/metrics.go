@@ -35,6 +35,30 @@ const (
 	BlobCacheEntries = "public.blob_cache.entries"
 )
 
+// Admin role.
+const (
+	// AdminRequests (count) are admin API requests, tagged route (the
+	// pattern), method and status_class.
+	AdminRequests = "admin.requests"
+	// AdminRequestDuration (timing) is their latency, with the same tags.
+	AdminRequestDuration = "admin.request_duration"
+)
+
+// StatusClass is the status_class tag of a status: "2xx" … "5xx".
+func StatusClass(status int) string {
+	switch {
+	case status >= 500:
+		return "5xx"
+	case status >= 400:
+		return "4xx"
+	case status >= 300:
+		return "3xx"
+	case status >= 200:
+		return "2xx"
+	}
+	return "1xx"
+}
+
 // Agent role.
 const (
 	// AgentEnacted (count) are scheduled changes the agent enacted.
