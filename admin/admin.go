@@ -34,6 +34,10 @@ type Config struct {
 	SystemAccounts []string
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBody.
 	MaxBodyBytes int64
+	// CORSOrigins are the origins allowed to call the API from a browser
+	// (Balrog's CORS_ORIGINS); "*" allows any. Empty: no
+	// Access-Control-Allow-Origin header at all.
+	CORSOrigins []string
 	// Metrics receives admin.requests and admin.request_duration; nil
 	// sends nothing.
 	Metrics metrics.Sink
@@ -70,6 +74,7 @@ func (s *Server) Register(e *echo.Echo) {
 	e.Pre(stripAPIPrefix)
 	e.Use(s.requestLog)
 	e.Use(securityHeaders)
+	e.Use(s.corsOrigin)
 	e.Use(s.bodyLimit)
 	e.Use(headWithoutBody)
 	s.routes(e)
@@ -110,6 +115,26 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
 		h.Set("Access-Control-Allow-Methods", "OPTIONS, GET, POST, PUT, DELETE")
+		return next(c)
+	}
+}
+
+// corsOrigin allows the configured origins (admin.md §0.3): "*" when it is
+// configured, else the request's Origin when it is listed, else nothing.
+func (s *Server) corsOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		origin := c.Request().Header.Get("Origin")
+		for _, o := range s.cfg.CORSOrigins {
+			if o == "*" {
+				c.Response().Header().Set("Access-Control-Allow-Origin", "*")
+				break
+			}
+			if origin != "" && o == origin {
+				c.Response().Header().Set("Access-Control-Allow-Origin", origin)
+				c.Response().Header().Add("Vary", "Origin")
+				break
+			}
+		}
 		return next(c)
 	}
 }

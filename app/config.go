@@ -43,6 +43,8 @@ type Config struct {
 	DomainAllowlist   []blobs.AllowlistHost
 	SpecialForceHosts []string
 	SystemAccounts    []string
+	// CORSOrigins are the browser origins the admin API allows.
+	CORSOrigins []string
 	// M2MAccounts maps OIDC machine client ids to account names (Balrog's
 	// M2M_ACCOUNT_MAPPING); an unmapped id is its own account name.
 	M2MAccounts map[string]string
@@ -92,6 +94,15 @@ func settings() []setting {
 		{"agent-interval", []string{"BALROG_AGENT_INTERVAL"}, "30s", "how often the agent looks for scheduled changes to enact", duration(func(c *Config) *time.Duration { return &c.AgentInterval })},
 		{"refresh-interval", []string{"BALROG_REFRESH_INTERVAL"}, "5s", "how often the public role checks the database for changed rules and releases", duration(func(c *Config) *time.Duration { return &c.RefreshInterval })},
 		{"log-format", []string{"BALROG_LOG_FORMAT"}, "json", "json (mozlog, one object a line) or text", str(func(c *Config) *string { return &c.LogFormat })},
+		{"cors-origins", []string{"BALROG_CORS_ORIGINS", "CORS_ORIGINS"}, "", "comma-separated origins the admin API allows from browsers (* for any; empty: none)", func(c *Config, v string) error {
+			c.CORSOrigins = nil
+			for _, o := range strings.Split(v, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					c.CORSOrigins = append(c.CORSOrigins, o)
+				}
+			}
+			return nil
+		}},
 		{"log-level", []string{"BALROG_LOG_LEVEL"}, "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
 	}
 }

@@ -219,6 +219,7 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 		Auth:           authn,
 		M2MAccounts:    p.cfg.M2MAccounts,
 		Metrics:        p.forRole("admin"),
+		CORSOrigins:    p.cfg.CORSOrigins,
 		Allowlist:      allowlist,
 		SystemAccounts: p.cfg.SystemAccounts,
 		Log:            p.log,
