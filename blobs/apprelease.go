@@ -1,5 +1,10 @@
 package blobs
 
+import (
+	"fmt"
+	"sync"
+)
+
 // AppRelease is an application release blob: schema_version 1 to 6, 8 or 9
 // (public.md §6.2, §6.4.1–§6.4.5). One type covers all versions; the
 // fields that a version does not use are left empty, and SchemaVersion
@@ -86,8 +91,10 @@ type Platform struct {
 	Alias Value
 	// BuildID, OSFTP and OSBouncer are "buildID", "OS_FTP", "OS_BOUNCER".
 	BuildID, OSFTP, OSBouncer Value
-	// Locales maps a locale code to its data.
-	Locales map[string]*Locale
+	// locales maps a locale code to its data, parsed on first use.
+	locales map[string]*lazyLocale
+	// key is the platform's key in "platforms".
+	key string
 
 	err        error // the entry is not an object
 	localesErr error // "locales" is not an object
@@ -107,6 +114,39 @@ type Locale struct {
 	Completes, Partials []*Patch
 
 	err error
+}
+
+// lazyLocale is one locale of a platform: its JSON object text, which is
+// a part of the blob's text, and the Locale parsed from it on first use.
+type lazyLocale struct {
+	once sync.Once
+	// raw is the locale's JSON object (kindRawObject); empty when the
+	// locale was parsed eagerly (it is not an object) and loc is set.
+	raw string
+	loc *Locale
+}
+
+// locale returns the data of locale code of platform p, parsing it on
+// first use.
+func (r *AppRelease) locale(p *Platform, code string) (*Locale, bool) {
+	ll, ok := p.locales[code]
+	if !ok {
+		return nil, false
+	}
+	ll.once.Do(func() {
+		if ll.loc != nil {
+			return
+		}
+		// The object sat at depth 4 (root, platforms, platform,
+		// locales) and was validated there.
+		n, err := parseRawObject(ll.raw, 4)
+		if err != nil {
+			ll.loc = &Locale{err: fmt.Errorf("blobs: %s: platforms.%s.locales.%s: %w", r.Name.text, p.key, code, err)}
+			return
+		}
+		ll.loc = r.parseLocale(p.key, code, &n)
+	})
+	return ll.loc, true
 }
 
 // Patch describes one MAR file.

@@ -110,7 +110,7 @@ func (r *AppRelease) parsePlatforms(n *node) {
 }
 
 func (r *AppRelease) parsePlatform(key string, n *node) *Platform {
-	p := &Platform{}
+	p := &Platform{key: key}
 	if n.kind != KindObject {
 		p.err = &typeError{blob: r.Name.text, path: "platforms." + key, want: "an object"}
 		return p
@@ -127,9 +127,16 @@ func (r *AppRelease) parsePlatform(key string, n *node) *Platform {
 		p.localesErr = &typeError{blob: r.Name.text, path: "platforms." + key + ".locales", want: "an object"}
 		return p
 	}
-	p.Locales = make(map[string]*Locale, len(locales.keys))
+	p.locales = make(map[string]*lazyLocale, len(locales.keys))
+	lls := make([]lazyLocale, len(locales.keys))
 	for i, code := range locales.keys {
-		p.Locales[code] = r.parseLocale(key, code, &locales.elems[i])
+		ll := &lls[i]
+		if n := &locales.elems[i]; n.kind == kindRawObject {
+			ll.raw = n.str
+		} else {
+			ll.loc = r.parseLocale(key, code, n)
+		}
+		p.locales[code] = ll
 	}
 	return p
 }

@@ -43,15 +43,21 @@ func (r *AppRelease) resolve(t string) (resolved, error) {
 	return resolved{name: p.Alias.text}, nil
 }
 
-// locales returns the locale table of a resolved platform.
-func (res resolved) locales() (map[string]*Locale, error) {
+// locale returns locale l of a resolved platform (ok is false when the
+// platform or the locale is missing), or the error of a platform entry or
+// locale table that is not an object.
+func (r *AppRelease) resolvedLocale(res resolved, l string) (loc *Locale, ok bool, err error) {
 	if res.p == nil {
-		return nil, nil
+		return nil, false, nil
 	}
 	if res.p.err != nil {
-		return nil, res.p.err
+		return nil, false, res.p.err
 	}
-	return res.p.Locales, res.p.localesErr
+	if res.p.localesErr != nil {
+		return nil, false, res.p.localesErr
+	}
+	loc, ok = r.locale(res.p, l)
+	return loc, ok, nil
 }
 
 // buildID returns the build ID of build target t and locale l: the locale's
@@ -61,11 +67,10 @@ func (r *AppRelease) buildID(t, l string) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	locales, err := res.locales()
+	loc, ok, err := r.resolvedLocale(res, l)
 	if err != nil {
 		return Value{}, err
 	}
-	loc, ok := locales[l]
 	if !ok {
 		return Value{}, badInput(fmt.Sprintf("No such locale '%s' in platform '%s'", l, res.name))
 	}
@@ -86,11 +91,11 @@ func (r *AppRelease) buildID(t, l string) (Value, error) {
 // top-level value, else None.
 func (r *AppRelease) param(t, l string, fromLocale func(*Locale) Value, top Value) (Value, error) {
 	if res, err := r.resolve(t); err == nil && res.p != nil {
-		locales, err := res.locales()
+		loc, ok, err := r.resolvedLocale(res, l)
 		if err != nil {
 			return Value{}, err
 		}
-		if loc, ok := locales[l]; ok {
+		if ok {
 			if loc.err != nil {
 				return Value{}, loc.err
 			}
@@ -133,7 +138,7 @@ func (r *AppRelease) localeData(t, l string) (*Platform, *Locale, error) {
 	if p.localesErr != nil {
 		return nil, nil, p.localesErr
 	}
-	loc, ok := p.Locales[l]
+	loc, ok := r.locale(p, l)
 	if !ok {
 		return nil, nil, badInput("Can't find locale '%s' in '%s' " + l + " " + t)
 	}

@@ -82,7 +82,7 @@ func fromRelease(name, bid string, platforms, locales int) string {
 	return b.String()
 }
 
-func benchEnv(b *testing.B, platforms, locales int) (*Env, ReleaseMap) {
+func benchEnv(b testing.TB, platforms, locales int) (*Env, ReleaseMap) {
 	al, err := ParseAllowlist([]byte(`{"download.mozilla.org": ["Firefox"], "archive.mozilla.org": ["Firefox"]}`))
 	if err != nil {
 		b.Fatal(err)

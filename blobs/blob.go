@@ -114,9 +114,17 @@ var ErrSchemaVersion = errors.New("blobs: unsupported schema_version")
 // or unknown schema_version (wrapping ErrSchemaVersion), or a structure the
 // renderer cannot work with. Keys the public side does not use are ignored.
 func Parse(data []byte) (Blob, error) {
-	root, err := parseJSON(data)
+	// The locale objects of app-release blobs are only validated here and
+	// parsed on first use (the bulk of a large blob); any other blob that
+	// has such objects is parsed again in full.
+	root, raw, err := parseJSONLazy(data)
 	if err != nil {
 		return nil, err
+	}
+	if raw && !isAppReleaseSchema(root) {
+		if root, err = parseJSON(data); err != nil {
+			return nil, err
+		}
 	}
 	if root.kind != KindObject {
 		return nil, errors.New("blobs: blob is not a JSON object")
@@ -145,6 +153,23 @@ func Parse(data []byte) (Blob, error) {
 		return parseGuardian(c, &root)
 	}
 	return nil, fmt.Errorf("%w: %d", ErrSchemaVersion, sv)
+}
+
+// isAppReleaseSchema reports whether a parsed root selects an app-release
+// schema (1–6, 8, 9).
+func isAppReleaseSchema(root node) bool {
+	if root.kind != KindObject {
+		return false
+	}
+	sv, err := schemaVersion(root.get("schema_version"))
+	if err != nil {
+		return false
+	}
+	switch sv {
+	case 1, 2, 3, 4, 5, 6, 8, 9:
+		return true
+	}
+	return false
 }
 
 // schemaVersion reads schema_version the way the reference's dict lookup

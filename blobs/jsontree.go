@@ -56,6 +56,9 @@ func parseJSON(data []byte) (node, error) {
 type jsonParser struct {
 	s string
 	i int
+	// lazy selects parseJSONLazy's handling of locale objects; sawRaw
+	// records that a locale object was kept as text.
+	lazy, sawRaw bool
 }
 
 func (p *jsonParser) errorf(format string, args ...any) error {
@@ -114,7 +117,11 @@ func (p *jsonParser) value(depth int) (node, error) {
 	return node{}, p.errorf("unexpected character %q", p.s[p.i])
 }
 
-func (p *jsonParser) object(depth int) (node, error) {
+func (p *jsonParser) object(depth int) (node, error) { return p.objectRole(depth, roleNone) }
+
+// objectRole is object; role places it in an app-release document for the
+// lazy parser.
+func (p *jsonParser) objectRole(depth int, role lazyRole) (node, error) {
 	p.i++ // '{'
 	n := node{kind: KindObject}
 	var index map[string]int // built for large objects to find repeated keys
@@ -138,7 +145,7 @@ func (p *jsonParser) object(depth int) (node, error) {
 		}
 		p.i++
 		p.skipSpace()
-		v, err := p.value(depth + 1)
+		v, err := p.valueRole(depth+1, childRole(role, key))
 		if err != nil {
 			return node{}, err
 		}
@@ -358,4 +365,220 @@ func (p *jsonParser) hex4() (rune, bool) {
 	}
 	p.i += 4
 	return rune(v), true
+}
+
+// kindRawObject marks a node whose value is an object that was validated
+// but not parsed: str holds its JSON text. Only parseJSONLazy makes them,
+// for the locale objects of an app-release blob (platforms.*.locales.*).
+const kindRawObject Kind = 255
+
+// lazyRole is where the lazy parser is in an app-release document.
+type lazyRole uint8
+
+const (
+	roleNone      lazyRole = iota
+	roleRoot               // the document's root object
+	rolePlatforms          // the root's "platforms" object
+	rolePlatform           // one value of "platforms"
+	roleLocales            // a platform's "locales" object
+)
+
+// parseJSONLazy parses a document like parseJSON, except that the object
+// values of platforms.*.locales.* are only validated and kept as
+// kindRawObject nodes referencing the document's text. raw reports whether
+// any such node was made.
+func parseJSONLazy(data []byte) (n node, raw bool, err error) {
+	p := jsonParser{s: string(data), lazy: true}
+	p.skipSpace()
+	n, err = p.valueRole(0, roleRoot)
+	if err != nil {
+		return node{}, false, err
+	}
+	p.skipSpace()
+	if p.i != len(p.s) {
+		return node{}, false, p.errorf("extra data")
+	}
+	return n, p.sawRaw, nil
+}
+
+// parseRawObject parses the text of a kindRawObject node found at depth
+// (it was validated when it was skipped, so it cannot fail).
+func parseRawObject(s string, depth int) (node, error) {
+	p := jsonParser{s: s}
+	return p.value(depth)
+}
+
+// valueRole is value for the lazy parser.
+func (p *jsonParser) valueRole(depth int, role lazyRole) (node, error) {
+	if role == roleNone || !p.lazy {
+		return p.value(depth)
+	}
+	if depth > maxDepth {
+		return node{}, p.errorf("nesting too deep")
+	}
+	if p.i >= len(p.s) || p.s[p.i] != '{' {
+		return p.value(depth)
+	}
+	if role == roleLocales+1 {
+		start := p.i
+		if err := p.skipValue(depth); err != nil {
+			return node{}, err
+		}
+		p.sawRaw = true
+		return node{kind: kindRawObject, str: p.s[start:p.i]}, nil
+	}
+	return p.objectRole(depth, role)
+}
+
+// childRole is the role of the value of key in an object of role role.
+func childRole(role lazyRole, key string) lazyRole {
+	switch role {
+	case roleRoot:
+		if key == "platforms" {
+			return rolePlatforms
+		}
+	case rolePlatforms:
+		return rolePlatform
+	case rolePlatform:
+		if key == "locales" {
+			return roleLocales
+		}
+	case roleLocales:
+		return roleLocales + 1
+	}
+	return roleNone
+}
+
+// skipValue validates one value without building it; it accepts exactly
+// what value accepts and fails with the same errors.
+func (p *jsonParser) skipValue(depth int) error {
+	if depth > maxDepth {
+		return p.errorf("nesting too deep")
+	}
+	if p.i >= len(p.s) {
+		return p.errorf("unexpected end of input")
+	}
+	switch c := p.s[p.i]; {
+	case c == '{':
+		return p.skipObject(depth)
+	case c == '[':
+		return p.skipArray(depth)
+	case c == '"':
+		return p.skipString()
+	case c == 't' && p.literal("true"),
+		c == 'f' && p.literal("false"),
+		c == 'n' && p.literal("null"),
+		c == 'N' && p.literal("NaN"),
+		c == 'I' && p.literal("Infinity"),
+		c == '-' && p.literal("-Infinity"):
+		return nil
+	case c == '-' || ('0' <= c && c <= '9'):
+		_, err := p.number()
+		return err
+	}
+	return p.errorf("unexpected character %q", p.s[p.i])
+}
+
+func (p *jsonParser) skipObject(depth int) error {
+	p.i++ // '{'
+	p.skipSpace()
+	if p.i < len(p.s) && p.s[p.i] == '}' {
+		p.i++
+		return nil
+	}
+	for {
+		p.skipSpace()
+		if p.i >= len(p.s) || p.s[p.i] != '"' {
+			return p.errorf("expected object key")
+		}
+		if err := p.skipString(); err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.i >= len(p.s) || p.s[p.i] != ':' {
+			return p.errorf("expected ':'")
+		}
+		p.i++
+		p.skipSpace()
+		if err := p.skipValue(depth + 1); err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.i >= len(p.s) {
+			return p.errorf("unterminated object")
+		}
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+		case '}':
+			p.i++
+			return nil
+		default:
+			return p.errorf("expected ',' or '}'")
+		}
+	}
+}
+
+func (p *jsonParser) skipArray(depth int) error {
+	p.i++ // '['
+	p.skipSpace()
+	if p.i < len(p.s) && p.s[p.i] == ']' {
+		p.i++
+		return nil
+	}
+	for {
+		p.skipSpace()
+		if err := p.skipValue(depth + 1); err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.i >= len(p.s) {
+			return p.errorf("unterminated array")
+		}
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return nil
+		default:
+			return p.errorf("expected ',' or ']'")
+		}
+	}
+}
+
+// skipString validates a string like string does, without decoding it. A
+// surrogate pair's second escape is valid on its own, so it need not be
+// treated apart.
+func (p *jsonParser) skipString() error {
+	p.i++ // opening quote
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			return nil
+		case c < 0x20:
+			return p.errorf("control character in string")
+		case c != '\\':
+			p.i++
+			continue
+		}
+		p.i++
+		if p.i >= len(p.s) {
+			break
+		}
+		e := p.s[p.i]
+		p.i++
+		switch e {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		case 'u':
+			if _, ok := p.hex4(); !ok {
+				return p.errorf("invalid \\u escape in string")
+			}
+		default:
+			return p.errorf("invalid escape in string")
+		}
+	}
+	return p.errorf("unterminated string")
 }

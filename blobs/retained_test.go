@@ -1,0 +1,167 @@
+package blobs
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/balrog-go/balrog/rules"
+)
+
+// heapAfterGC returns the live heap after two collections.
+func heapAfterGC() uint64 {
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// retainedHeap parses data and returns the heap the parsed blob keeps
+// alive, after touching the given number of locales of every platform
+// (0: none; the lazily parsed locales then stay unparsed).
+func retainedHeap(tb testing.TB, data []byte, touch int) (Blob, int64) {
+	before := heapAfterGC()
+	b, err := Parse(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if r, ok := b.(*AppRelease); ok && touch > 0 {
+		for _, p := range r.Platforms {
+			n := 0
+			for code := range p.locales {
+				if n == touch {
+					break
+				}
+				r.locale(p, code)
+				n++
+			}
+		}
+	}
+	after := heapAfterGC()
+	runtime.KeepAlive(b)
+	return b, int64(after) - int64(before)
+}
+
+// TestRetainedHeapLarge reports the heap one parsed 100 × 100 blob keeps
+// (its JSON text is ≈ 9.6 MB) and bounds it.
+func TestRetainedHeapLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large blob")
+	}
+	data := []byte(bigRelease(4, 100, 100))
+	_, fresh := retainedHeap(t, data, 0)
+	_, all := retainedHeap(t, data, 100)
+	t.Logf("JSON %d bytes; retained: parsed %d bytes, after every locale is used %d bytes", len(data), fresh, all)
+	if limit := int64(len(data)) * 5 / 4; fresh > limit {
+		t.Errorf("a parsed large blob retains %d bytes, want at most %d", fresh, limit)
+	}
+}
+
+// BenchmarkRetainedLarge reports, as retained-B, the heap one parsed
+// 100 × 100 blob keeps after a collection.
+func BenchmarkRetainedLarge(b *testing.B) {
+	data := []byte(bigRelease(4, 100, 100))
+	var total int64
+	n := 0
+	for b.Loop() {
+		_, r := retainedHeap(b, data, 0)
+		total += r
+		n++
+	}
+	b.ReportMetric(float64(total)/float64(n), "retained-B")
+}
+
+// TestLazyLocaleConcurrent renders the locales of one freshly parsed blob
+// from many goroutines at once (run with -race): every answer must equal
+// the answer of a blob whose locales were used one at a time.
+func TestLazyLocaleConcurrent(t *testing.T) {
+	const platforms, locales = 4, 6
+	data := []byte(bigRelease(4, platforms, locales))
+	env, _ := benchEnv(t, platforms, locales)
+	query := func(i int) *rules.Query {
+		bid, loc := "20210101000001", fmt.Sprintf("l%d", i%locales)
+		return &rules.Query{
+			Route: rules.RouteXML, Product: "Firefox", Version: "98.0", BuildID: &bid,
+			BuildTarget: fmt.Sprintf("plat%d-alias", (i/locales)%platforms), Locale: &loc, Channel: "release",
+		}
+	}
+	render := func(b Blob, i int) string {
+		q := query(i)
+		if d, err := b.ShouldServe(q); err != nil || d != Yes {
+			t.Errorf("ShouldServe %d: %v %v", i, d, err)
+			return ""
+		}
+		out, err := AppendXML(nil, b, q, "minor", nil, env)
+		if err != nil {
+			t.Errorf("AppendXML %d: %v", i, err)
+		}
+		return string(out)
+	}
+	seq, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]string, platforms*locales)
+	for i := range want {
+		want[i] = render(seq, i)
+	}
+	b, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range want {
+				i := (k + g*5) % len(want)
+				if got := render(b, i); got != want[i] {
+					t.Errorf("query %d: got\n%s\nwant\n%s", i, got, want[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// FuzzLazyJSON checks that the lazy parser accepts and refuses exactly the
+// documents the full parser does, with the same error, and that a skipped
+// locale object parses to what the full parser gave.
+func FuzzLazyJSON(f *testing.F) {
+	f.Add([]byte(`{"platforms": {"p": {"locales": {"de": {"buildID": "1", "completes": [{"from": "*", "filesize": 1e3}]}, "fr": 3}}}}`))
+	f.Add([]byte(`{"platforms": {"p": {"locales": {"de": {"a": "\u00e9\ud83d\ude00\ud800x", "b": [1, {"c": null}]}}}}}`))
+	f.Add([]byte(`{"platforms": {"p": {"locales": {"de": {"a": "\x", "b": [1, {"c": null}]}}}}}`))
+	f.Add([]byte(`{"platforms": {"p": {"locales": {"de": {"a": [1 2]}}}}}`))
+	f.Add([]byte(`{"platforms": {"p": {"locales": {"de": {"a": -}}, "de": {}}}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		full, errFull := parseJSON(data)
+		lazy, _, errLazy := parseJSONLazy(data)
+		if (errFull == nil) != (errLazy == nil) || (errFull != nil && errFull.Error() != errLazy.Error()) {
+			t.Fatalf("full: %v, lazy: %v", errFull, errLazy)
+		}
+		if errFull != nil {
+			return
+		}
+		var expand func(n node, depth int) node
+		expand = func(n node, depth int) node {
+			if n.kind == kindRawObject {
+				m, err := parseRawObject(n.str, depth)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return m
+			}
+			for i := range n.elems {
+				n.elems[i] = expand(n.elems[i], depth+1)
+			}
+			return n
+		}
+		got := expand(lazy, 0)
+		if a, b := string(appendPyRepr(nil, &full)), string(appendPyRepr(nil, &got)); a != b {
+			t.Fatalf("full %s\nlazy %s", a, b)
+		}
+	})
+}
