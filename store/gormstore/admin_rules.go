@@ -3,6 +3,8 @@ package gormstore
 import (
 	"fmt"
 
+	"gorm.io/gorm"
+
 	"github.com/balrog-go/balrog/rules"
 	"github.com/balrog-go/balrog/store"
 )
@@ -150,7 +152,13 @@ func (t *AdminTx) RulesAt(ts int64) ([]store.RuleRevision, error) {
 // total count. Without a rule id, rows with a NULL product or channel are
 // left out (as Balrog's /rules/history does).
 func (t *AdminTx) RuleHistory(ruleID *int, f store.HistoryFilter) ([]store.RuleRevision, int, error) {
-	q := t.tx.Model(&ruleHistoryRow{}).Where("data_version IS NOT NULL")
+	return ruleHistory(t.tx, ruleID, f)
+}
+
+// ruleHistory is the rules_history query of RuleHistory and of the public
+// RuleHistoryPage, on a transaction or on the pool.
+func ruleHistory(g *gorm.DB, ruleID *int, f store.HistoryFilter) ([]store.RuleRevision, int, error) {
+	q := g.Model(&ruleHistoryRow{}).Where("data_version IS NOT NULL")
 	if ruleID != nil {
 		q = q.Where("rule_id = ?", *ruleID)
 	} else {

@@ -137,32 +137,5 @@ func (db *DB) Watchdog(ctx context.Context) (int64, error) {
 
 // RuleHistoryPage returns a rule's revisions, newest first, and their count.
 func (db *DB) RuleHistoryPage(ctx context.Context, ruleID, limit, offset int) ([]store.RuleRevision, int, error) {
-	q := db.gorm.WithContext(ctx).Model(&ruleHistoryRow{}).Where("rule_id = ? AND data_version IS NOT NULL", ruleID)
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return nil, 0, unavailable("count rule history", err)
-	}
-	var rows []ruleHistoryRow
-	if err := q.Order("timestamp DESC, change_id DESC").Limit(limit).Offset(offset).Find(&rows).Error; err != nil {
-		return nil, 0, unavailable("read rule history", err)
-	}
-	out := make([]store.RuleRevision, len(rows))
-	for i, h := range rows {
-		r := rules.Rule{
-			RuleID: h.RuleID, Alias: h.Alias, Priority: h.Priority, Mapping: h.Mapping,
-			FallbackMapping: h.FallbackMapping, BackgroundRate: h.BackgroundRate,
-			Product: h.Product, Version: h.Version, Channel: h.Channel, BuildTarget: h.BuildTarget,
-			BuildID: h.BuildID, Locale: h.Locale, OSVersion: h.OSVersion, Memory: h.Memory,
-			InstructionSet: h.InstructionSet, Jaws: h.Jaws, Mig64: h.Mig64, Distribution: h.Distribution,
-			DistVersion: h.DistVersion, HeaderArchitecture: h.HeaderArchitecture, Comment: h.Comment,
-		}
-		if h.UpdateType != nil {
-			r.UpdateType = *h.UpdateType
-		}
-		if h.DataVersion != nil {
-			r.DataVersion = *h.DataVersion
-		}
-		out[i] = store.RuleRevision{Rule: r, ChangeID: h.History.ChangeID, ChangedBy: h.History.ChangedBy, Timestamp: h.History.Timestamp}
-	}
-	return out, int(total), nil
+	return ruleHistory(db.gorm.WithContext(ctx), &ruleID, store.HistoryFilter{Limit: limit, Offset: offset})
 }
