@@ -43,6 +43,9 @@ type Config struct {
 	Metrics metrics.Sink
 	// Log receives internal errors.
 	Log *slog.Logger
+	// Evaluator answers update URLs as the public role would (explain,
+	// preview, assertions); nil turns those features off.
+	Evaluator Evaluator
 }
 
 // Server is the admin API.

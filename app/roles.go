@@ -223,6 +223,7 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 		Allowlist:      allowlist,
 		SystemAccounts: p.cfg.SystemAccounts,
 		Log:            p.log,
+		Evaluator:      p.evaluator(allowlist),
 	}).Register(e)
 	return p.serveHTTP("admin", p.cfg.AdminAddr, e, nil)
 }
@@ -239,6 +240,7 @@ func (p *process) initAgent(ctx context.Context) (service, error) {
 		Allowlist:      allowlist,
 		SystemAccounts: p.cfg.SystemAccounts,
 		Log:            p.log,
+		Evaluator:      p.evaluator(allowlist),
 	})
 	loop := agent.New(enactor, agent.Config{Interval: p.cfg.AgentInterval, Log: p.log, Metrics: p.forRole("agent")})
 	e := newEcho()

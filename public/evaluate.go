@@ -18,6 +18,8 @@ type outcome struct {
 	decision rules.Decision
 	// blob is the release to serve, nil for "no update".
 	blob blobs.Blob
+	// release names blob's release (a pin's, when a pin decided).
+	release string
 	// parts are a superblob's fan-out results.
 	parts []blobs.Part
 }
@@ -97,37 +99,41 @@ func (ev *evaluator) resolveDecision(q *rules.Query, dec rules.Decision) (outcom
 	case blobs.No:
 		return out, nil
 	case blobs.Maybe:
-		if blob, err = ev.pinned(q, blob); err != nil || blob == nil {
+		name := dec.Mapping
+		if blob, name, err = ev.pinned(q, blob, name); err != nil || blob == nil {
 			return out, err
 		}
+		out.blob, out.release = blob, name
+		return out, nil
 	}
-	out.blob = blob
+	out.blob, out.release = blob, dec.Mapping
 	return out, nil
 }
 
 // pinned resolves a Maybe: the release the client's pin names, if the pin
-// table has one, else the original (§4.2 step 11).
-func (ev *evaluator) pinned(q *rules.Query, original blobs.Blob) (blobs.Blob, error) {
+// table has one, else the original (§4.2 step 11). It returns the blob and
+// its release name.
+func (ev *evaluator) pinned(q *rules.Query, original blobs.Blob, name string) (blobs.Blob, string, error) {
 	if q.Pin == nil {
-		return original, nil
+		return original, name, nil
 	}
 	pv, err := rules.ParsePin(*q.Pin)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	pin, ok := ev.snap.index.LookupPin(q.Product, rules.FallbackChannel(q.Channel), pv)
 	if !ok {
-		return original, nil
+		return original, name, nil
 	}
 	blob, err := ev.release(pin.Mapping)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	serve, err := blob.ShouldServe(q)
 	if err != nil || serve == blobs.No {
-		return nil, err
+		return nil, "", err
 	}
-	return blob, nil
+	return blob, pin.Mapping, nil
 }
 
 // fanOut collects a superblob's parts (§4.3).

@@ -235,6 +235,9 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Ma
 		h.writeError(w, r, err)
 		return
 	}
+	if h.s.observe != nil {
+		h.s.observe(q, res)
+	}
 	bp := h.bufPool.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= 1<<20 {

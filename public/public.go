@@ -58,6 +58,9 @@ type Service struct {
 	// noResponseCache turns the rendered-answer cache off (tests compare
 	// answers with and without it).
 	noResponseCache bool
+	// observe, when set, is told what decided each update answer
+	// (answer.go); the live role leaves it nil.
+	observe func(q *rules.Query, res outcome)
 
 	// lastRefreshErr is the error of the most recent failed refresh, nil
 	// after a successful one.

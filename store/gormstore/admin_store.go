@@ -115,3 +115,11 @@ func (t *AdminTx) create(what string, v any) error {
 func (t *AdminTx) As(user string) *AdminTx {
 	return &AdminTx{tx: t.tx, store: t.store, User: user}
 }
+
+// View returns the database as this transaction sees it, for reads that
+// must include its uncommitted writes (checking a change before it commits).
+// It is valid until the transaction ends.
+func (t *AdminTx) View() *DB {
+	d := t.store.db
+	return &DB{gorm: t.tx, sql: d.sql, target: d.target, nowFunc: d.nowFunc}
+}

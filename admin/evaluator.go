@@ -1,0 +1,31 @@
+package admin
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/balrog-go/balrog/rules"
+	"github.com/balrog-go/balrog/store/gormstore"
+)
+
+// Answer is what the public role answers one update request target with.
+type Answer struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	// Query is the parsed update query; nil when the target did not reach
+	// rule evaluation.
+	Query *rules.Query
+	// Decision is the rule evaluation's result.
+	Decision rules.Decision
+	// Release names the release served; "" means no update.
+	Release string
+}
+
+// Evaluator answers update request targets exactly as the public role
+// would, from the data db holds: the live database, or a transaction's
+// view of it (gormstore.AdminTx.View) to judge a write before it commits.
+// app wires the public role's evaluator; admin never imports public.
+type Evaluator interface {
+	Answers(ctx context.Context, db *gormstore.DB, targets []string) ([]Answer, error)
+}

@@ -1,0 +1,44 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/balrog-go/balrog/admin"
+	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/public"
+	"github.com/balrog-go/balrog/store/gormstore"
+)
+
+// publicEvaluator gives the admin role the public role's answers
+// (admin.Evaluator), computed by the public package's own code.
+type publicEvaluator struct {
+	cfg public.Config
+	log *slog.Logger
+}
+
+// Answers loads db's data once and answers every target from it.
+func (p publicEvaluator) Answers(ctx context.Context, db *gormstore.DB, targets []string) ([]admin.Answer, error) {
+	ev, err := public.NewEvaluator(ctx, db, p.cfg, p.log)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]admin.Answer, len(targets))
+	for i, t := range targets {
+		a, err := ev.Answer(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = admin.Answer(*a)
+	}
+	return out, nil
+}
+
+// evaluator is the admin roles' view of the public role's answers, with
+// the public role's configuration.
+func (p *process) evaluator(allowlist *blobs.Allowlist) admin.Evaluator {
+	return publicEvaluator{
+		cfg: public.Config{Allowlist: allowlist, ForceHosts: p.cfg.SpecialForceHosts},
+		log: p.log,
+	}
+}
