@@ -3,6 +3,7 @@ package blobs
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // AppRelease is an application release blob: schema_version 1 to 6, 8 or 9
@@ -116,14 +117,22 @@ type Locale struct {
 	err error
 }
 
-// lazyLocale is one locale of a platform: its JSON object text, which is
-// a part of the blob's text, and the Locale parsed from it on first use.
+// lazyLocale is one locale of a platform: its JSON object's text (a part of
+// the blob's text) or, once the blob is compacted, its packed form
+// (packed.go), and the Locale parsed from either on first use.
 type lazyLocale struct {
 	once sync.Once
-	// raw is the locale's JSON object (kindRawObject); empty when the
-	// locale was parsed eagerly (it is not an object) and loc is set.
-	raw string
+	// src is the unparsed locale; nil when the locale was parsed eagerly
+	// (it is not an object) or has been parsed.
+	src atomic.Pointer[localeSource]
 	loc *Locale
+}
+
+// localeSource is an unparsed locale object: JSON text when table is nil,
+// else packed with table.
+type localeSource struct {
+	text  string
+	table *packTable
 }
 
 // locale returns the data of locale code of platform p, parsing it on
@@ -134,17 +143,25 @@ func (r *AppRelease) locale(p *Platform, code string) (*Locale, bool) {
 		return nil, false
 	}
 	ll.once.Do(func() {
-		if ll.loc != nil {
+		src := ll.src.Load()
+		if src == nil {
 			return
 		}
-		// The object sat at depth 4 (root, platforms, platform,
-		// locales) and was validated there.
-		n, err := parseRawObject(ll.raw, 4)
+		var n node
+		var err error
+		if src.table != nil {
+			n, err = unpack(src.text, src.table)
+		} else {
+			// The object sat at depth 4 (root, platforms, platform,
+			// locales) and was validated there.
+			n, err = parseRawObject(src.text, 4)
+		}
 		if err != nil {
 			ll.loc = &Locale{err: fmt.Errorf("blobs: %s: platforms.%s.locales.%s: %w", r.Name.text, p.key, code, err)}
-			return
+		} else {
+			ll.loc = r.parseLocale(p.key, code, &n)
 		}
-		ll.loc = r.parseLocale(p.key, code, &n)
+		ll.src.Store(nil)
 	})
 	return ll.loc, true
 }

@@ -132,7 +132,7 @@ func (r *AppRelease) parsePlatform(key string, n *node) *Platform {
 	for i, code := range locales.keys {
 		ll := &lls[i]
 		if n := &locales.elems[i]; n.kind == kindRawObject {
-			ll.raw = n.str
+			ll.src.Store(&localeSource{text: n.str})
 		} else {
 			ll.loc = r.parseLocale(key, code, n)
 		}

@@ -3,6 +3,7 @@ package blobs
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -56,9 +57,12 @@ func parseJSON(data []byte) (node, error) {
 type jsonParser struct {
 	s string
 	i int
-	// lazy selects parseJSONLazy's handling of locale objects; sawRaw
-	// records that a locale object was kept as text.
+	// lazy selects parseJSONLazy's handling of locale objects, which are
+	// kept as text (sawRaw records one).
 	lazy, sawRaw bool
+	// clone copies every string made, so that nothing made refers to the
+	// text (which a lazily parsed blob frees once compacted).
+	clone bool
 }
 
 func (p *jsonParser) errorf(format string, args ...any) error {
@@ -98,6 +102,9 @@ func (p *jsonParser) value(depth int) (node, error) {
 		return p.array(depth)
 	case c == '"':
 		s, err := p.string()
+		if p.clone {
+			s = strings.Clone(s)
+		}
 		return node{kind: KindString, str: s}, err
 	case c == 't' && p.literal("true"):
 		return node{kind: KindBool, str: "true"}, nil
@@ -112,7 +119,11 @@ func (p *jsonParser) value(depth int) (node, error) {
 	case c == '-' && p.literal("-Infinity"):
 		return node{kind: KindFloat, str: "-Infinity"}, nil
 	case c == '-' || ('0' <= c && c <= '9'):
-		return p.number()
+		n, err := p.number()
+		if p.clone {
+			n.str = strings.Clone(n.str)
+		}
+		return n, err
 	}
 	return node{}, p.errorf("unexpected character %q", p.s[p.i])
 }
@@ -138,6 +149,9 @@ func (p *jsonParser) objectRole(depth int, role lazyRole) (node, error) {
 		key, err := p.string()
 		if err != nil {
 			return node{}, err
+		}
+		if p.clone {
+			key = strings.Clone(key)
 		}
 		p.skipSpace()
 		if p.i >= len(p.s) || p.s[p.i] != ':' {
@@ -385,10 +399,10 @@ const (
 
 // parseJSONLazy parses a document like parseJSON, except that the object
 // values of platforms.*.locales.* are only validated and kept as
-// kindRawObject nodes referencing the document's text. raw reports whether
-// any such node was made.
+// kindRawObject nodes referencing the document's text; nothing else refers
+// to that text. raw reports whether any such node was made.
 func parseJSONLazy(data []byte) (n node, raw bool, err error) {
-	p := jsonParser{s: string(data), lazy: true}
+	p := jsonParser{s: string(data), lazy: true, clone: true}
 	p.skipSpace()
 	n, err = p.valueRole(0, roleRoot)
 	if err != nil {
@@ -402,9 +416,10 @@ func parseJSONLazy(data []byte) (n node, raw bool, err error) {
 }
 
 // parseRawObject parses the text of a kindRawObject node found at depth
-// (it was validated when it was skipped, so it cannot fail).
+// (it was validated when it was skipped, so it cannot fail). Its strings
+// are copies: the node outlives the text.
 func parseRawObject(s string, depth int) (node, error) {
-	p := jsonParser{s: s}
+	p := jsonParser{s: s, clone: true}
 	return p.value(depth)
 }
 

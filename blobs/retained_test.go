@@ -18,14 +18,18 @@ func heapAfterGC() uint64 {
 	return ms.HeapAlloc
 }
 
-// retainedHeap parses data and returns the heap the parsed blob keeps
-// alive, after touching the given number of locales of every platform
-// (0: none; the lazily parsed locales then stay unparsed).
-func retainedHeap(tb testing.TB, data []byte, touch int) (Blob, int64) {
+// retainedHeap parses data, compacts the blob when asked, and returns the
+// heap the parsed blob keeps alive, after touching the given number of
+// locales of every platform (0: none; the lazily parsed locales then stay
+// unparsed).
+func retainedHeap(tb testing.TB, data []byte, compact bool, touch int) (Blob, int64) {
 	before := heapAfterGC()
 	b, err := Parse(data)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if r, ok := b.(*AppRelease); ok && compact {
+		r.Compact()
 	}
 	if r, ok := b.(*AppRelease); ok && touch > 0 {
 		for _, p := range r.Platforms {
@@ -51,22 +55,26 @@ func TestRetainedHeapLarge(t *testing.T) {
 		t.Skip("large blob")
 	}
 	data := []byte(bigRelease(4, 100, 100))
-	_, fresh := retainedHeap(t, data, 0)
-	_, all := retainedHeap(t, data, 100)
-	t.Logf("JSON %d bytes; retained: parsed %d bytes, after every locale is used %d bytes", len(data), fresh, all)
+	_, fresh := retainedHeap(t, data, false, 0)
+	_, compact := retainedHeap(t, data, true, 0)
+	_, all := retainedHeap(t, data, true, 100)
+	t.Logf("JSON %d bytes; retained: parsed %d bytes, compacted %d bytes, after every locale is used %d bytes", len(data), fresh, compact, all)
 	if limit := int64(len(data)) * 5 / 4; fresh > limit {
 		t.Errorf("a parsed large blob retains %d bytes, want at most %d", fresh, limit)
 	}
+	if limit := int64(len(data)) * 13 / 20; compact > limit {
+		t.Errorf("a compacted large blob retains %d bytes, want at most %d", compact, limit)
+	}
 }
 
-// BenchmarkRetainedLarge reports, as retained-B, the heap one parsed
-// 100 × 100 blob keeps after a collection.
+// BenchmarkRetainedLarge reports, as retained-B, the heap one parsed and
+// compacted 100 × 100 blob keeps after a collection.
 func BenchmarkRetainedLarge(b *testing.B) {
 	data := []byte(bigRelease(4, 100, 100))
 	var total int64
 	n := 0
 	for b.Loop() {
-		_, r := retainedHeap(b, data, 0)
+		_, r := retainedHeap(b, data, true, 0)
 		total += r
 		n++
 	}
@@ -74,8 +82,9 @@ func BenchmarkRetainedLarge(b *testing.B) {
 }
 
 // TestLazyLocaleConcurrent renders the locales of one freshly parsed blob
-// from many goroutines at once (run with -race): every answer must equal
-// the answer of a blob whose locales were used one at a time.
+// from many goroutines at once while it is compacted (run with -race):
+// every answer must equal the answer of a blob whose locales were used one
+// at a time.
 func TestLazyLocaleConcurrent(t *testing.T) {
 	const platforms, locales = 4, 6
 	data := []byte(bigRelease(4, platforms, locales))
@@ -112,6 +121,11 @@ func TestLazyLocaleConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		b.(*AppRelease).Compact()
+	}()
 	for g := range 8 {
 		wg.Add(1)
 		go func() {
@@ -162,6 +176,43 @@ func FuzzLazyJSON(f *testing.F) {
 		got := expand(lazy, 0)
 		if a, b := string(appendPyRepr(nil, &full)), string(appendPyRepr(nil, &got)); a != b {
 			t.Fatalf("full %s\nlazy %s", a, b)
+		}
+	})
+}
+
+// FuzzPackedObject checks that a packed object unpacks to the node the
+// full parser makes of its text, and that packing accepts and refuses
+// exactly what the parser does.
+func FuzzPackedObject(f *testing.F) {
+	f.Add(`{"buildID": "1", "completes": [{"from": "*", "filesize": 1e3, "hashValue": "00ff00ff00ff00ff00ff"}]}`)
+	f.Add(`{"a": "\u00e9\ud83d\ude00\ud800x", "b": [1, {"c": null}], "a": true, "d": [], "e": {}}`)
+	f.Add(`{"k0":1,"k1":2,"k2":3,"k3":4,"k4":5,"k5":6,"k6":7,"k7":8,"k8":9,"k9":10,"k10":-0.5,"x":NaN}`)
+	f.Add(`{"a": [1 2]}`)
+	f.Add(`{"h": "ABCDEFabcdef0123456789", "g": "abcdef0123456789abcdef0123456789a"}`)
+	f.Fuzz(func(t *testing.T, text string) {
+		full := jsonParser{s: text}
+		want, errFull := full.value(0)
+		table := newPackTable()
+		pp := jsonParser{s: text}
+		packed, errPack := pp.packValue(nil, 0, table)
+		if (errFull == nil) != (errPack == nil) || (errFull != nil && errFull.Error() != errPack.Error()) {
+			t.Fatalf("parse: %v, pack: %v", errFull, errPack)
+		}
+		if errFull != nil {
+			return
+		}
+		table.seal()
+		got, err := unpack(string(packed), table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, b := string(appendPyRepr(nil, &want)), string(appendPyRepr(nil, &got)); a != b {
+			t.Fatalf("parsed %s\nunpacked %s", a, b)
+		}
+		for i := range want.elems {
+			if want.elems[i].kind != got.elems[i].kind {
+				t.Fatalf("element %d: kind %v, unpacked %v", i, want.elems[i].kind, got.elems[i].kind)
+			}
 		}
 	})
 }

@@ -32,10 +32,31 @@ type blobCache struct {
 	mu      sync.RWMutex
 	entries map[blobKey]*blobEntry
 	group   singleflight.Group
+	// compacting lets one blob at a time be compacted in the background.
+	compacting chan struct{}
 }
 
 func newBlobCache(src Source) *blobCache {
-	return &blobCache{src: src, entries: map[blobKey]*blobEntry{}}
+	return &blobCache{src: src, entries: map[blobKey]*blobEntry{}, compacting: make(chan struct{}, 1)}
+}
+
+// compactor is a blob that can shrink its memory once parsed
+// (blobs.AppRelease: its unparsed locales are packed).
+type compactor interface{ Compact() (text, packed int) }
+
+// compact shrinks b in the background, after the request that loaded it
+// has been answered from the freshly parsed blob, one blob at a time so
+// that compaction takes at most one core.
+func (c *blobCache) compact(b blobs.Blob) {
+	cb, ok := b.(compactor)
+	if !ok {
+		return
+	}
+	go func() {
+		c.compacting <- struct{}{}
+		defer func() { <-c.compacting }()
+		cb.Compact()
+	}()
 }
 
 // get returns the parsed blob of release name at dataVersion.
@@ -60,6 +81,8 @@ func (c *blobCache) get(ctx context.Context, name string, dataVersion int) (blob
 		entry := &blobEntry{blob: b, err: perr}
 		if perr != nil {
 			entry.err = fmt.Errorf("release %s: %w", name, perr)
+		} else {
+			c.compact(b)
 		}
 		c.mu.Lock()
 		// Cache under the version read, which may be newer than asked.
