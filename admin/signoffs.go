@@ -68,25 +68,40 @@ func productChannelRequirements(tx *gormstore.AdminTx, product, channel *string)
 		return nil, err
 	}
 	req := requirements{}
+	addCovering(req, rows, product, channel)
+	return req, nil
+}
+
+// addCovering adds the requirements of the rows that cover an object of
+// product and channel (as productChannelRequirements reads them).
+func addCovering(req requirements, rows []store.RequiredSignoff, product, channel *string) {
 	for _, r := range rows {
+		if product != nil && r.Product != *product {
+			continue
+		}
 		if channel == nil || *channel == "" || matchChannelGlob(*channel, r.Channel) {
 			req.add(r.Role, r.SignoffsRequired)
 		}
 	}
-	return req, nil
 }
 
 // ruleRequirements are the requirements of a change touching the rules.
 func ruleRequirements(tx *gormstore.AdminTx, rs ...rules.Rule) (requirements, error) {
+	rows, err := tx.RequiredSignoffs(gormstore.ProductSignoffTable, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return rulesRequirements(rows, rs...), nil
+}
+
+// rulesRequirements are the requirements, among the product required
+// signoff rows, of a change touching the rules rs.
+func rulesRequirements(rows []store.RequiredSignoff, rs ...rules.Rule) requirements {
 	req := requirements{}
 	for _, r := range rs {
-		one, err := productChannelRequirements(tx, r.Product, r.Channel)
-		if err != nil {
-			return nil, err
-		}
-		req.merge(one)
+		addCovering(req, rows, r.Product, r.Channel)
 	}
-	return req, nil
+	return req
 }
 
 // requireNoProductSignoffs refuses a direct change to an object of product

@@ -3,7 +3,9 @@ package public
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -32,8 +34,10 @@ type blobCache struct {
 	mu      sync.RWMutex
 	entries map[blobKey]*blobEntry
 	group   singleflight.Group
-	// compacting lets one blob at a time be compacted in the background.
+	// compacting lets one blob at a time be compacted in the background;
+	// pending counts the compactions queued or running.
 	compacting chan struct{}
+	pending    atomic.Int32
 }
 
 func newBlobCache(src Source) *blobCache {
@@ -52,10 +56,17 @@ func (c *blobCache) compact(b blobs.Blob) {
 	if !ok {
 		return
 	}
+	c.pending.Add(1)
 	go func() {
 		c.compacting <- struct{}{}
-		defer func() { <-c.compacting }()
 		cb.Compact()
+		<-c.compacting
+		// When a burst of loads has been compacted, the blobs' texts are
+		// garbage (tens of MB each): return them to the OS now rather
+		// than when the heap next grows.
+		if c.pending.Add(-1) == 0 {
+			debug.FreeOSMemory()
+		}
 	}()
 }
 

@@ -22,6 +22,9 @@ import (
 
 var client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4, DisableCompression: true}}
 
+// devUser is the -user flag.
+var devUser string
+
 func main() {
 	if len(os.Args) < 2 {
 		fail("usage: probe wait|check|cold|time [flags]")
@@ -34,6 +37,7 @@ func main() {
 	large := fs.String("large", "", "file of name<TAB>target")
 	n := fs.Int("n", 20, "repetitions")
 	timeout := fs.Duration("timeout", 60*time.Second, "give up after")
+	user := fs.String("user", "", "admin user, sent as X-Balrog-Dev-User (an admin role started with --auth=dev)")
 	_ = fs.Parse(os.Args[2:])
 	u, err := url.Parse(*base)
 	if err != nil {
@@ -42,6 +46,7 @@ func main() {
 	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
 		fail("probe only targets loopback addresses")
 	}
+	devUser = *user
 	switch os.Args[1] {
 	case "wait":
 		// First the listener (a Dockerflow heartbeat), then the update
@@ -138,6 +143,9 @@ func get(u string) (int, []byte, time.Duration, error) {
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
 		return 0, nil, 0, err
+	}
+	if devUser != "" {
+		req.Header.Set("X-Balrog-Dev-User", devUser)
 	}
 	t := time.Now()
 	resp, err := client.Do(req)
