@@ -46,7 +46,7 @@ func storyBlob(name, version, buildID string) []byte {
 
 // storyDatabase migrates d, loads a nightly and a beta rule with their
 // releases, and grants balrogadmin admin and alice rules and assertions.
-func storyDatabase(t *testing.T, d storetest.Database) *gormstore.DB {
+func storyDatabase(t testing.TB, d storetest.Database) *gormstore.DB {
 	t.Helper()
 	if r := runCmd(t, nil, "migrate", "pre", "--db", d.URL); r.code != 0 {
 		t.Fatalf("migrate pre: %s", r.stderr)
@@ -205,22 +205,7 @@ func TestAssertionStory(t *testing.T) {
 func TestAgentEnactmentBreakingAssertion(t *testing.T) {
 	for _, d := range storetest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
-			db := storyDatabase(t, d)
-			allow, err := blobs.NewAllowlist([]blobs.AllowlistHost{{Host: "download.mozilla.org", Products: []string{"Firefox"}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := admin.New(gormstore.NewAdminStore(db), admin.Config{Auth: auth.NewDev(),
-				Evaluator: publicEvaluator{cfg: public.Config{Allowlist: allow}}})
-			h := srv.Handler()
-			call := func(method, path, body string) (int, string) {
-				req, _ := http.NewRequest(method, path, strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set(auth.DevUserHeader, "balrogadmin")
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, req)
-				return rec.Code, rec.Body.String()
-			}
+			srv, call := storyAdmin(t, storyDatabase(t, d))
 			if code, body := call("POST", "/assertions", `{"product": "Firefox", "url": "`+storyBetaURL+`", "expected_release": "`+storyBeta+`"}`); code != 201 {
 				t.Fatalf("create assertion: %d %s", code, body)
 			}
@@ -256,5 +241,107 @@ func TestAgentEnactmentBreakingAssertion(t *testing.T) {
 				t.Errorf("rule 2 after enactment: %s", body)
 			}
 		})
+	}
+}
+
+// TestAssertionsGuardEveryWrite checks that each kind of write that changes
+// an asserted answer is refused with nothing written, and that writes that
+// change no asserted answer pass.
+func TestAssertionsGuardEveryWrite(t *testing.T) {
+	olderBeta, err := json.Marshal(string(storyBlob(storyBeta, "59.0", "20180201000000")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unrelated, err := json.Marshal(string(storyBlob("Firefox-unmapped", "62.0", "20180401000000")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	when := time.Now().Add(time.Hour).UnixMilli()
+	cases := []struct {
+		name  string
+		steps []string // method, path, body triples done before the checked write
+		write [3]string
+		// broken is the assertion the write breaks, 0 when it must pass.
+		broken int
+	}{
+		{name: "rule create", write: [3]string{"POST", "/rules", `{"priority": 200, "backgroundRate": 100, "update_type": "minor", "product": "Firefox", "channel": "nightly", "mapping": "` + storyBeta + `"}`}, broken: 1},
+		{name: "rule update by POST", write: [3]string{"POST", "/rules/1", `{"data_version": 1, "mapping": "` + storyBeta + `"}`}, broken: 1},
+		{name: "rule delete", write: [3]string{"DELETE", "/rules/2?data_version=1", ""}, broken: 2},
+		{name: "rule moved to every product", write: [3]string{"PUT", "/rules/2", `{"data_version": 1, "product": null, "channel": "nightly", "priority": 200}`}, broken: 1},
+		{name: "release replaced", write: [3]string{"PUT", "/releases/" + storyBeta, `{"name": "` + storyBeta + `", "product": "Firefox", "data_version": 1, "blob": ` + string(olderBeta) + `}`}, broken: 2},
+		{name: "emergency shutoff", write: [3]string{"POST", "/emergency_shutoff", `{"product": "Firefox", "channel": "nightly"}`}, broken: 1},
+		{name: "scheduled change enacted by hand",
+			steps: []string{"POST", "/scheduled_changes/rules", fmt.Sprintf(`{"change_type": "delete", "rule_id": 1, "data_version": 1, "when": %d}`, when)},
+			write: [3]string{"POST", "/scheduled_changes/rules/1/enact", ""}, broken: 1},
+		{name: "unmapped release", write: [3]string{"PUT", "/releases/Firefox-unmapped", `{"name": "Firefox-unmapped", "product": "Firefox", "blob": ` + string(unrelated) + `}`}},
+		{name: "rule priority change keeping answers", write: [3]string{"PUT", "/rules/1", `{"data_version": 1, "priority": 150}`}},
+	}
+	for _, fresh := range []struct {
+		name string
+		open func(testing.TB) storetest.Database
+	}{{"sqlite", storetest.SQLite}, {"mysql", storetest.MySQL}} {
+		t.Run(fresh.name, func(t *testing.T) {
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					db := storyDatabase(t, fresh.open(t))
+					_, h := storyAdmin(t, db)
+					for _, a := range []string{
+						`{"product": "Firefox", "url": "` + storyNightlyURL + `", "expected_release": "` + storyNightly + `"}`,
+						`{"product": "Firefox", "url": "` + storyBetaURL + `", "expected_release": "` + storyBeta + `"}`,
+					} {
+						if code, body := h("POST", "/assertions", a); code != 201 {
+							t.Fatalf("create assertion: %d %s", code, body)
+						}
+					}
+					for i := 0; i < len(c.steps); i += 3 {
+						if code, body := h(c.steps[i], c.steps[i+1], c.steps[i+2]); code >= 300 {
+							t.Fatalf("%s %s: %d %s", c.steps[i], c.steps[i+1], code, body)
+						}
+					}
+					before, err := db.ChangeMarker(context.Background())
+					if err != nil {
+						t.Fatal(err)
+					}
+					code, body := h(c.write[0], c.write[1], c.write[2])
+					after, err := db.ChangeMarker(context.Background())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if c.broken == 0 {
+						if code >= 300 {
+							t.Errorf("%d %s; want it to pass", code, body)
+						}
+						return
+					}
+					if code != 400 || !strings.Contains(body, fmt.Sprintf("assertion %d (", c.broken)) {
+						t.Errorf("%d %s; want 400 naming assertion %d", code, body, c.broken)
+					}
+					if before != after {
+						t.Errorf("a refused write changed the data: %s -> %s", before, after)
+					}
+				})
+			}
+		})
+	}
+}
+
+// storyAdmin returns the admin API over db with the public role's
+// evaluator, and a function calling it as balrogadmin.
+func storyAdmin(t testing.TB, db *gormstore.DB) (*admin.Server, func(method, path, body string) (int, string)) {
+	t.Helper()
+	allow, err := blobs.NewAllowlist([]blobs.AllowlistHost{{Host: "download.mozilla.org", Products: []string{"Firefox"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := admin.New(gormstore.NewAdminStore(db), admin.Config{Auth: auth.NewDev(), Allowlist: allow,
+		Evaluator: publicEvaluator{cfg: public.Config{Allowlist: allow}}})
+	h := srv.Handler()
+	return srv, func(method, path, body string) (int, string) {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(auth.DevUserHeader, "balrogadmin")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
 	}
 }
