@@ -237,7 +237,8 @@ func (s *Server) EnactChange(ctx context.Context, f Family, scID, seenVersion in
 	if err != nil {
 		return err
 	}
-	err = s.store.Tx(ctx, AgentAccount, func(tx *gormstore.AdminTx) error {
+	req := assertionRequest{name: fmt.Sprintf("agent enacts %s scheduled change %d", f, scID)}
+	err = s.inTx(ctx, AgentAccount, req, func(tx *gormstore.AdminTx) error {
 		sc, err := tx.ScheduledChange(a.family(), scID)
 		if errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("%s scheduled change %d is gone: %w", f, scID, ErrStale)
@@ -303,7 +304,8 @@ func (s *Server) EnactRelease(ctx context.Context, r PendingRelease) error {
 		}
 		return n == len(want) && n > 0, base, assets, nil
 	}
-	err := s.store.Tx(ctx, AgentAccount, func(tx *gormstore.AdminTx) error {
+	req := assertionRequest{name: "agent enacts v2 release " + r.Name}
+	err := s.inTx(ctx, AgentAccount, req, func(tx *gormstore.AdminTx) error {
 		ok, base, assets, err := same(tx)
 		if err != nil {
 			return err

@@ -118,10 +118,13 @@ func problemOf(err error, method string) *Problem {
 		ae *auth.Error
 		pd *PermissionDenied
 		he *echo.HTTPError
+		ba *BrokenAssertions
 	)
 	switch {
 	case errors.As(err, &p):
 		return p
+	case errors.As(err, &ba):
+		return ba.problem()
 	case errors.As(err, &ae):
 		return &Problem{Status: ae.Status, Title: "Forbidden", Detail: "PermissionDeniedError", Exception: ae.Exception()}
 	case errors.As(err, &pd):

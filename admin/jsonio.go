@@ -257,3 +257,13 @@ func checkQuery(c echo.Context, allowed ...string) error {
 
 // bytesReader reads b.
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// readVersionedBody reads a write's JSON body and its required data_version.
+func readVersionedBody(c echo.Context) (body, int, error) {
+	b, err := readBody(c)
+	if err != nil {
+		return nil, 0, err
+	}
+	version, err := dataVersionParam.required(b)
+	return b, version, err
+}

@@ -342,11 +342,7 @@ func (s *Server) getReadOnly(c echo.Context) error {
 
 func (s *Server) putReadOnly(c echo.Context) error {
 	name := c.Param("name")
-	b, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	version, err := dataVersionParam.required(b)
+	b, version, err := readVersionedBody(c)
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,15 @@ func (s *Server) routes(e *echo.Echo) {
 	getHead(e, "/scheduled_changes/pinnable_releases", scHandlers{s: s, a: scPins}.list)
 	e.POST("/scheduled_changes/pinnable_releases/:sc_id/enact", scHandlers{s: s, a: scPins}.enact)
 
+	// Rule assertions (not Balrog's; assertions.go).
+	getHead(e, "/assertions", s.listAssertions)
+	e.POST("/assertions", s.createAssertion)
+	getHead(e, "/assertions/overrides", s.assertionOverrides)
+	getHead(e, "/assertions/:id", s.getAssertion)
+	e.PUT("/assertions/:id", s.updateAssertion)
+	e.DELETE("/assertions/:id", s.deleteAssertion)
+	getHead(e, "/assertions/:id/revisions", s.assertionRevisions)
+
 	// v1 releases (§11.2).
 	getHead(e, "/releases", s.listReleases)
 	e.POST("/releases", s.createRelease)

@@ -330,11 +330,7 @@ func equalOpt(a, b *string) bool {
 }
 
 func (s *Server) updateRule(c echo.Context) error {
-	b, err := readBody(c)
-	if err != nil {
-		return err
-	}
-	version, err := dataVersionParam.required(b)
+	b, version, err := readVersionedBody(c)
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func grantsJSON(perms []store.Permission) map[string]any {
 
 // checkPermissionName refuses a permission name outside Balrog's enum.
 func checkPermissionName(p string) error {
-	if slices.Contains(permissionNames, p) {
+	if slices.Contains(permissionNames, p) || slices.Contains(extensionPermissions, p) {
 		return nil
 	}
 	quoted := make([]string, len(permissionNames))

@@ -55,7 +55,7 @@ func environ(vars map[string]string) func(string) string {
 }
 
 // runCmd runs the balrog command line to completion.
-func runCmd(t *testing.T, vars map[string]string, args ...string) result {
+func runCmd(t testing.TB, vars map[string]string, args ...string) result {
 	t.Helper()
 	var out, errOut syncBuffer
 	e := env{stdout: &out, stderr: &errOut, getenv: environ(vars)}

@@ -68,6 +68,7 @@ func releaseHistory(meta historyMeta, r releaseRow) releaseHistoryRow {
 // InsertRelease creates a v1 release (data_version 1, read-write) with its
 // releases_history rows.
 func (t *AdminTx) InsertRelease(r store.Release) error {
+	t.touchRelease(r.Name)
 	ro := r.ReadOnly
 	row := releaseRow{Name: r.Name, Product: r.Product, ReadOnly: &ro, Data: string(r.Data), DataVersion: 1}
 	if err := t.create("insert release "+r.Name, &row); err != nil {
@@ -81,6 +82,7 @@ func (t *AdminTx) InsertRelease(r store.Release) error {
 // UpdateRelease replaces product, read_only and blob of a v1 release,
 // guarded by oldVersion, and returns the new data_version.
 func (t *AdminTx) UpdateRelease(r store.Release, oldVersion int) (int, error) {
+	t.touchRelease(r.Name)
 	ro := r.ReadOnly
 	row := releaseRow{Name: r.Name, Product: r.Product, ReadOnly: &ro, Data: string(r.Data), DataVersion: oldVersion + 1}
 	res := t.tx.Model(&releaseRow{}).Where("name = ? AND data_version = ?", r.Name, oldVersion).
@@ -94,6 +96,7 @@ func (t *AdminTx) UpdateRelease(r store.Release, oldVersion int) (int, error) {
 
 // DeleteRelease deletes a v1 release, guarded by version.
 func (t *AdminTx) DeleteRelease(name string, version int) error {
+	t.touchRelease(name)
 	res := t.tx.Where("name = ? AND data_version = ?", name, version).Delete(&releaseRow{})
 	if err := guarded("delete release "+name, res); err != nil {
 		return err

@@ -83,6 +83,7 @@ func (t *AdminTx) ReleaseNameExists(name string) (bool, error) {
 // returns its id.
 func (t *AdminTx) InsertRule(r rules.Rule) (int, error) {
 	r.RuleID, r.DataVersion = 0, 1
+	t.touchProduct(r.Product)
 	row := ruleRowOf(r)
 	if err := t.create("insert rule", &row); err != nil {
 		return 0, err
@@ -99,6 +100,10 @@ func (t *AdminTx) InsertRule(r rules.Rule) (int, error) {
 // writes the history row, and returns the new data_version.
 func (t *AdminTx) UpdateRule(r rules.Rule, oldVersion int) (int, error) {
 	r.DataVersion = oldVersion + 1
+	if err := t.touchRuleProduct(r.RuleID); err != nil {
+		return 0, err
+	}
+	t.touchProduct(r.Product)
 	row := ruleRowOf(r)
 	res := t.tx.Model(&ruleRow{}).Where("rule_id = ? AND data_version = ?", r.RuleID, oldVersion).
 		Select("*").Omit("rule_id").Updates(&row)
@@ -114,6 +119,9 @@ func (t *AdminTx) UpdateRule(r rules.Rule, oldVersion int) (int, error) {
 
 // DeleteRule deletes a rule, guarded by version, and writes the marker row.
 func (t *AdminTx) DeleteRule(id, version int) error {
+	if err := t.touchRuleProduct(id); err != nil {
+		return err
+	}
 	res := t.tx.Where("rule_id = ? AND data_version = ?", id, version).Delete(&ruleRow{})
 	if err := guarded(fmt.Sprintf("delete rule %d", id), res); err != nil {
 		return err

@@ -29,6 +29,7 @@ func (t *AdminTx) ListShutoffs() ([]rules.Shutoff, error) {
 // InsertShutoff creates an emergency shutoff (data_version 1) with its
 // history rows.
 func (t *AdminTx) InsertShutoff(s rules.Shutoff) error {
+	t.touchProduct(&s.Product)
 	row := shutoffRow{Product: s.Product, Channel: s.Channel, Comment: s.Comment, DataVersion: 1}
 	if err := t.create("insert emergency shutoff", &row); err != nil {
 		return err
@@ -44,6 +45,7 @@ func (t *AdminTx) InsertShutoff(s rules.Shutoff) error {
 
 // DeleteShutoff deletes an emergency shutoff, guarded by version.
 func (t *AdminTx) DeleteShutoff(product, channel string, version int) error {
+	t.touchProduct(&product)
 	res := t.tx.Where("product = ? AND channel = ? AND data_version = ?", product, channel, version).Delete(&shutoffRow{})
 	if err := guarded("delete emergency shutoff", res); err != nil {
 		return err

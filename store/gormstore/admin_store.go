@@ -45,6 +45,9 @@ type AdminTx struct {
 	store *AdminStore
 	// User is written to changed_by of every history row.
 	User string
+	// served collects what the writes may change in public answers; it is
+	// shared by the As copies of the transaction.
+	served *servedSet
 }
 
 // Tx runs fn in one transaction acting as user. The transaction commits when
@@ -54,7 +57,7 @@ type AdminTx struct {
 func (s *AdminStore) Tx(ctx context.Context, user string, fn func(*AdminTx) error) error {
 	var fnErr error
 	err := s.db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		fnErr = fn(&AdminTx{tx: tx, store: s, User: user})
+		fnErr = fn(&AdminTx{tx: tx, store: s, User: user, served: &servedSet{}})
 		return fnErr
 	})
 	if fnErr != nil {
@@ -113,7 +116,7 @@ func (t *AdminTx) create(what string, v any) error {
 // As returns the same transaction acting as user: the writes a scheduled
 // change's enactment or merge makes are attributed to its scheduler.
 func (t *AdminTx) As(user string) *AdminTx {
-	return &AdminTx{tx: t.tx, store: t.store, User: user}
+	return &AdminTx{tx: t.tx, store: t.store, User: user, served: t.served}
 }
 
 // View returns the database as this transaction sees it, for reads that

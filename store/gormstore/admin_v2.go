@@ -66,6 +66,7 @@ func (t *AdminTx) Assets(name string) ([]store.ReleaseAsset, error) {
 
 // InsertReleaseJSON creates a v2 base row (version 1) with history rows.
 func (t *AdminTx) InsertReleaseJSON(r store.Release) error {
+	t.touchRelease(r.Name)
 	if err := t.tx.Exec("INSERT INTO releases_json (name, product, read_only, data, data_version) VALUES (?, ?, ?, ?, 1)",
 		r.Name, r.Product, r.ReadOnly, string(r.Data)).Error; err != nil {
 		return unavailable("insert releases_json", err)
@@ -80,6 +81,7 @@ func (t *AdminTx) InsertReleaseJSON(r store.Release) error {
 // UpdateReleaseJSON replaces product, read_only and data of a v2 base row,
 // guarded by oldVersion, and returns the new version.
 func (t *AdminTx) UpdateReleaseJSON(r store.Release, oldVersion int) (int, error) {
+	t.touchRelease(r.Name)
 	dv := oldVersion + 1
 	res := t.tx.Exec("UPDATE releases_json SET product = ?, read_only = ?, data = ?, data_version = ? WHERE name = ? AND data_version = ?",
 		r.Product, r.ReadOnly, string(r.Data), dv, r.Name, oldVersion)
@@ -91,6 +93,7 @@ func (t *AdminTx) UpdateReleaseJSON(r store.Release, oldVersion int) (int, error
 
 // DeleteReleaseJSON deletes a v2 base row, guarded by version.
 func (t *AdminTx) DeleteReleaseJSON(name string, version int) error {
+	t.touchRelease(name)
 	res := t.tx.Exec("DELETE FROM releases_json WHERE name = ? AND data_version = ?", name, version)
 	if err := guarded("delete releases_json", res); err != nil {
 		return err
@@ -100,6 +103,7 @@ func (t *AdminTx) DeleteReleaseJSON(name string, version int) error {
 
 // InsertAsset creates an asset (version 1) with history rows.
 func (t *AdminTx) InsertAsset(a store.ReleaseAsset) error {
+	t.touchRelease(a.Name)
 	if err := t.tx.Exec("INSERT INTO release_assets (name, path, data, data_version) VALUES (?, ?, ?, 1)", a.Name, a.Path, string(a.Data)).Error; err != nil {
 		return unavailable("insert release_assets", err)
 	}
@@ -112,6 +116,7 @@ func (t *AdminTx) InsertAsset(a store.ReleaseAsset) error {
 
 // UpdateAsset replaces an asset's data, guarded by oldVersion.
 func (t *AdminTx) UpdateAsset(a store.ReleaseAsset, oldVersion int) (int, error) {
+	t.touchRelease(a.Name)
 	dv := oldVersion + 1
 	res := t.tx.Exec("UPDATE release_assets SET data = ?, data_version = ? WHERE name = ? AND path = ? AND data_version = ?", string(a.Data), dv, a.Name, a.Path, oldVersion)
 	if err := guarded("update release_assets", res); err != nil {
@@ -122,6 +127,7 @@ func (t *AdminTx) UpdateAsset(a store.ReleaseAsset, oldVersion int) (int, error)
 
 // DeleteAsset deletes an asset, guarded by version.
 func (t *AdminTx) DeleteAsset(name, path string, version int) error {
+	t.touchRelease(name)
 	res := t.tx.Exec("DELETE FROM release_assets WHERE name = ? AND path = ? AND data_version = ?", name, path, version)
 	if err := guarded("delete release_assets", res); err != nil {
 		return err
@@ -153,6 +159,7 @@ func (t *AdminTx) PinsOf(mapping string) ([]rules.Pin, error) {
 
 // InsertPin creates a pin (version 1) with history rows.
 func (t *AdminTx) InsertPin(p rules.Pin) error {
+	t.touchProduct(&p.Product)
 	row := pinRow{Product: p.Product, Version: p.Version, Channel: p.Channel, Mapping: p.Mapping, DataVersion: 1}
 	if err := t.create("insert pin", &row); err != nil {
 		return err
@@ -168,6 +175,7 @@ func (t *AdminTx) InsertPin(p rules.Pin) error {
 
 // UpdatePin changes a pin's mapping, guarded by oldVersion.
 func (t *AdminTx) UpdatePin(p rules.Pin, oldVersion int) (int, error) {
+	t.touchProduct(&p.Product)
 	dv := oldVersion + 1
 	res := t.tx.Model(&pinRow{}).Where("product = ? AND channel = ? AND version = ? AND data_version = ?", p.Product, p.Channel, p.Version, oldVersion).
 		Updates(map[string]any{"mapping": p.Mapping, "data_version": dv})
