@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/balrog-go/balrog/rules"
@@ -29,3 +31,14 @@ type Answer struct {
 type Evaluator interface {
 	Answers(ctx context.Context, db *gormstore.DB, targets []string) ([]Answer, error)
 }
+
+// Explainer explains one update request target as the public role would
+// answer it from db's data: the JSON object of POST /evaluate. force true
+// answers as with force=1, false as with no force parameter, nil as the
+// target says. An error wrapping ErrBadTarget is the caller's fault (400).
+type Explainer interface {
+	Explain(ctx context.Context, db *gormstore.DB, target string, force *bool) (json.RawMessage, error)
+}
+
+// ErrBadTarget marks a URL that is not an update request.
+var ErrBadTarget = errors.New("not an update URL")

@@ -54,6 +54,7 @@ func (e env) rootCommand() *cobra.Command {
 	}
 	AddFlags(root.PersistentFlags())
 	root.AddCommand(e.serveCommand(), e.migrateCommand(), e.importCommand(), e.createAdminCommand(), e.versionCommand())
+	root.AddCommand(e.explainCommand())
 	return root
 }
 
