@@ -42,3 +42,10 @@ type Explainer interface {
 
 // ErrBadTarget marks a URL that is not an update request.
 var ErrBadTarget = errors.New("not an update URL")
+
+// RollEvaluator answers like Evaluator.Answers with every throttle roll
+// fixed at roll (in [0, 100)), so that answers are reproducible: the impact
+// preview answers each URL at roll 0 and at roll 99.
+type RollEvaluator interface {
+	AnswersRolled(ctx context.Context, db *gormstore.DB, targets []string, roll int) ([]Answer, error)
+}

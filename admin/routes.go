@@ -22,6 +22,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// Explain and impact preview (issue 9; evaluate.go, preview.go).
 	e.POST("/evaluate", s.evaluate)
+	e.POST("/rules/preview", s.previewRule)
 
 	// Users, permissions, roles (§11.5).
 	getHead(e, "/users", s.listUsers)

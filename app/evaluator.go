@@ -38,6 +38,13 @@ func (p publicEvaluator) Answers(ctx context.Context, db *gormstore.DB, targets 
 	return out, nil
 }
 
+// AnswersRolled is Answers with every throttle roll fixed at roll
+// (admin.RollEvaluator).
+func (p publicEvaluator) AnswersRolled(ctx context.Context, db *gormstore.DB, targets []string, roll int) ([]admin.Answer, error) {
+	p.cfg.Dice = func() int { return roll }
+	return p.Answers(ctx, db, targets)
+}
+
 // Explain loads db's data and explains one target (admin.Explainer).
 func (p publicEvaluator) Explain(ctx context.Context, db *gormstore.DB, target string, force *bool) (json.RawMessage, error) {
 	ev, err := public.NewEvaluator(ctx, db, p.cfg, p.log)
