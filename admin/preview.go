@@ -219,8 +219,10 @@ func applyPreview(tx *gormstore.AdminTx, op previewOp, cur, next rules.Rule, ref
 		switch {
 		case errors.As(err, &pd):
 			*refusals = append(*refusals, pd.Message)
-		case errors.As(err, &p):
+		case errors.As(err, &p) && p.Exception != nil:
 			*refusals = append(*refusals, fmt.Sprintf("%s: %v", p.Detail, p.Exception))
+		case errors.As(err, &p):
+			*refusals = append(*refusals, p.Detail)
 		default:
 			return err
 		}
