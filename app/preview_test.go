@@ -142,14 +142,20 @@ func TestPreviewThrottleChange(t *testing.T) {
 			if err := json.Unmarshal(raw, &got); err != nil || status != http.StatusOK {
 				t.Fatalf("sampled preview: %d %s", status, raw)
 			}
-			if !got.Sampled || got.Checked == 0 || len(got.Changed) == 0 || len(got.Refusals) != 1 || !strings.Contains(got.Refusals[0], "not allowed to modify rules") {
+			// 5 recent versions x 4 platforms x 3 locales x the beta channel.
+			if !got.Sampled || got.Checked != 60 || len(got.Changed) == 0 || len(got.Refusals) != 1 || !strings.Contains(got.Refusals[0], "not allowed to modify rules") {
 				t.Errorf("sampled: checked %d, %d changed, refusals %v", got.Checked, len(got.Changed), got.Refusals)
 			}
 			t.Logf("sampled preview: %d URLs checked, %d changed", got.Checked, len(got.Changed))
+			sawEnUS := false
 			for _, c := range got.Changed {
 				if !strings.Contains(c.URL, "/beta/") {
 					t.Errorf("sampled change off the beta channel: %s", c.URL)
 				}
+				sawEnUS = sawEnUS || strings.Contains(c.URL, "/en-US/")
+			}
+			if !sawEnUS {
+				t.Error("no sampled change for en-US clients")
 			}
 			if after := dbState(t, d.URL); after != before {
 				t.Fatalf("the sampled preview changed the database: %s", after)
