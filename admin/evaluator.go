@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/balrog-go/balrog/rules"
@@ -28,4 +30,22 @@ type Answer struct {
 // app wires the public role's evaluator; admin never imports public.
 type Evaluator interface {
 	Answers(ctx context.Context, db *gormstore.DB, targets []string) ([]Answer, error)
+}
+
+// Explainer explains one update request target as the public role would
+// answer it from db's data: the JSON object of POST /evaluate. force true
+// answers as with force=1, false as with no force parameter, nil as the
+// target says. An error wrapping ErrBadTarget is the caller's fault (400).
+type Explainer interface {
+	Explain(ctx context.Context, db *gormstore.DB, target string, force *bool) (json.RawMessage, error)
+}
+
+// ErrBadTarget marks a URL that is not an update request.
+var ErrBadTarget = errors.New("not an update URL")
+
+// RollEvaluator answers like Evaluator.Answers with every throttle roll
+// fixed at roll (in [0, 100)), so that answers are reproducible: the impact
+// preview answers each URL at roll 0 and at roll 99.
+type RollEvaluator interface {
+	AnswersRolled(ctx context.Context, db *gormstore.DB, targets []string, roll int) ([]Answer, error)
 }

@@ -20,6 +20,10 @@ func (s *Server) routes(e *echo.Echo) {
 	getHead(e, "/rules/:id/revisions", s.ruleRevisions)
 	e.POST("/rules/:id/revisions", s.revertRule)
 
+	// Explain and impact preview (issue 9; evaluate.go, preview.go).
+	e.POST("/evaluate", s.evaluate)
+	e.POST("/rules/preview", s.previewRule)
+
 	// Users, permissions, roles (§11.5).
 	getHead(e, "/users", s.listUsers)
 	getHead(e, "/users/:user", s.getUser)

@@ -290,31 +290,46 @@ func (s *Server) getRule(c echo.Context) error {
 	return okJSON(c, r)
 }
 
+// parseRuleCreate validates the body of POST /rules.
+func parseRuleCreate(b body) (rules.Rule, error) {
+	for _, k := range []string{"update_type", "backgroundRate", "priority"} {
+		if !b.has(k) {
+			return rules.Rule{}, invalid(fmt.Sprintf("'%s' is a required property", k))
+		}
+	}
+	var r rules.Rule
+	err := applyRuleBody(&r, b)
+	return r, err
+}
+
+// checkNewRule is the validation of a new rule against the database.
+func checkNewRule(tx *gormstore.AdminTx, r rules.Rule) error {
+	if err := checkMappings(tx, r); err != nil {
+		return err
+	}
+	if r.Alias != nil {
+		if _, err := tx.RuleByAlias(*r.Alias); err == nil {
+			return badRequest("Rule with alias exists.")
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *Server) createRule(c echo.Context) error {
 	b, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	for _, k := range []string{"update_type", "backgroundRate", "priority"} {
-		if !b.has(k) {
-			return invalid(fmt.Sprintf("'%s' is a required property", k))
-		}
-	}
-	var r rules.Rule
-	if err := applyRuleBody(&r, b); err != nil {
+	r, err := parseRuleCreate(b)
+	if err != nil {
 		return err
 	}
 	var id int
 	err = s.authed(c, func(tx *gormstore.AdminTx, user string) error {
-		if err := checkMappings(tx, r); err != nil {
+		if err := checkNewRule(tx, r); err != nil {
 			return err
-		}
-		if r.Alias != nil {
-			if _, err := tx.RuleByAlias(*r.Alias); err == nil {
-				return badRequest("Rule with alias exists.")
-			} else if !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
 		}
 		id, err = insertRuleAs(tx, r, nil)
 		return err
@@ -329,30 +344,48 @@ func equalOpt(a, b *string) bool {
 	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }
 
+// parseRuleUpdate validates the body of PUT /rules/:id and returns its
+// data_version.
+func parseRuleUpdate(b body) (int, error) {
+	version, err := dataVersionParam.required(b)
+	if err != nil {
+		return 0, err
+	}
+	var probe rules.Rule
+	return version, applyRuleBody(&probe, b)
+}
+
+// changedRule reads the rule idOrAlias and applies the update body b (as
+// parsed by parseRuleUpdate) to it, validated against the database.
+func changedRule(tx *gormstore.AdminTx, idOrAlias string, b body) (cur, next rules.Rule, err error) {
+	cur, err = findRule(tx, idOrAlias)
+	if err != nil {
+		return cur, next, err
+	}
+	next = cur
+	_ = applyRuleBody(&next, b)
+	if b.has("mapping") && next.Mapping == nil {
+		return cur, next, badRequest("mapping value cannot be set to null/empty")
+	}
+	if err := checkMappings(tx, next); err != nil {
+		return cur, next, err
+	}
+	return cur, next, checkAliasFree(tx, next)
+}
+
 func (s *Server) updateRule(c echo.Context) error {
-	b, version, err := readVersionedBody(c)
+	b, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	var probe rules.Rule
-	if err := applyRuleBody(&probe, b); err != nil {
+	version, err := parseRuleUpdate(b)
+	if err != nil {
 		return err
 	}
 	var newVersion int
 	err = s.authed(c, func(tx *gormstore.AdminTx, user string) error {
-		cur, err := findRule(tx, c.Param("id"))
+		cur, next, err := changedRule(tx, c.Param("id"), b)
 		if err != nil {
-			return err
-		}
-		next := cur
-		_ = applyRuleBody(&next, b)
-		if b.has("mapping") && next.Mapping == nil {
-			return badRequest("mapping value cannot be set to null/empty")
-		}
-		if err := checkMappings(tx, next); err != nil {
-			return err
-		}
-		if err := checkAliasFree(tx, next); err != nil {
 			return err
 		}
 		newVersion, err = updateRuleAs(tx, cur, next, version, nil)

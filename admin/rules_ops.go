@@ -14,17 +14,23 @@ import (
 
 // insertRuleAs creates a rule after the rule/create and signoff checks.
 func insertRuleAs(tx *gormstore.AdminTx, r rules.Rule, signoffs []store.Signoff) (int, error) {
-	if err := checkRuleCreate(tx, r); err != nil {
-		return 0, err
-	}
-	req, err := ruleRequirements(tx, r)
-	if err != nil {
-		return 0, err
-	}
-	if err := verifySignoffs(req, signoffs); err != nil {
+	if err := ruleCreateGates(tx, r, signoffs); err != nil {
 		return 0, err
 	}
 	return tx.InsertRule(r)
+}
+
+// ruleCreateGates are the permission and signoff checks of a rule
+// insertion (the impact preview reports them instead of stopping).
+func ruleCreateGates(tx *gormstore.AdminTx, r rules.Rule, signoffs []store.Signoff) error {
+	if err := checkRuleCreate(tx, r); err != nil {
+		return err
+	}
+	req, err := ruleRequirements(tx, r)
+	if err != nil {
+		return err
+	}
+	return verifySignoffs(req, signoffs)
 }
 
 // checkRuleCreate is the permission check of a rule insertion.
@@ -57,16 +63,26 @@ func checkRuleDelete(tx *gormstore.AdminTx, cur rules.Rule) error {
 // permission and signoff checks, and merges the change into the rule's
 // pending scheduled changes (admin.md §8.6).
 func updateRuleAs(tx *gormstore.AdminTx, cur, next rules.Rule, version int, signoffs []store.Signoff) (int, error) {
-	if err := checkRuleModify(tx, cur, &next); err != nil {
+	if err := ruleModifyGates(tx, cur, next, signoffs); err != nil {
 		return 0, err
+	}
+	return writeRuleUpdate(tx, cur, next, version)
+}
+
+// ruleModifyGates are the permission and signoff checks of a rule update.
+func ruleModifyGates(tx *gormstore.AdminTx, cur, next rules.Rule, signoffs []store.Signoff) error {
+	if err := checkRuleModify(tx, cur, &next); err != nil {
+		return err
 	}
 	req, err := ruleRequirements(tx, cur, next)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if err := verifySignoffs(req, signoffs); err != nil {
-		return 0, err
-	}
+	return verifySignoffs(req, signoffs)
+}
+
+// writeRuleUpdate is updateRuleAs after its gates.
+func writeRuleUpdate(tx *gormstore.AdminTx, cur, next rules.Rule, version int) (int, error) {
 	pk := map[string]any{"rule_id": int64(cur.RuleID)}
 	cur.DataVersion, next.DataVersion = version, version+1
 	if err := checkMergeable(tx, scRules, pk, ruleMap(cur), ruleMap(next)); err != nil {
@@ -85,6 +101,14 @@ func updateRuleAs(tx *gormstore.AdminTx, cur, next rules.Rule, version int, sign
 // deleteRuleAs deletes rule cur, guarded by version, after the permission
 // and signoff checks; a rule with a pending scheduled change cannot go.
 func deleteRuleAs(tx *gormstore.AdminTx, cur rules.Rule, version int, signoffs []store.Signoff) error {
+	if err := ruleDeleteGates(tx, cur, signoffs); err != nil {
+		return err
+	}
+	return writeRuleDelete(tx, cur, version)
+}
+
+// ruleDeleteGates are the permission and signoff checks of a rule deletion.
+func ruleDeleteGates(tx *gormstore.AdminTx, cur rules.Rule, signoffs []store.Signoff) error {
 	if err := checkRuleDelete(tx, cur); err != nil {
 		return err
 	}
@@ -92,9 +116,11 @@ func deleteRuleAs(tx *gormstore.AdminTx, cur rules.Rule, version int, signoffs [
 	if err != nil {
 		return err
 	}
-	if err := verifySignoffs(req, signoffs); err != nil {
-		return err
-	}
+	return verifySignoffs(req, signoffs)
+}
+
+// writeRuleDelete is deleteRuleAs after its gates.
+func writeRuleDelete(tx *gormstore.AdminTx, cur rules.Rule, version int) error {
 	if err := refuseIfScheduled(tx, scRules, map[string]any{"rule_id": int64(cur.RuleID)}); err != nil {
 		return err
 	}

@@ -32,6 +32,8 @@ func TestServerPlumbing(t *testing.T) {
 		{"head has no body", h, "HEAD", "/rules", "", 200, ""},
 		{"unknown route", h, "GET", "/nope", "", 404, `{"detail":"The requested URL was not found`},
 		{"wrong method", h, "PATCH", "/rules", "", 405, `{"detail":"The method is not allowed`},
+		{"evaluate without an evaluator", h, "POST", "/api/evaluate", `{"url": "/update/6/x"}`, 501, `{"detail":"This server cannot evaluate`},
+		{"preview without an evaluator", h, "POST", "/rules/preview", `{"action": "delete", "rule_id": 1}`, 501, `{"detail":"This server cannot evaluate`},
 		{"body too large", small, "POST", "/rules", `{"priority": 1, "backgroundRate": 1, "update_type": "minor", "mapping": "x", "product": "Firefox"}`, 413, ""},
 	}
 	for _, c := range cases {

@@ -55,6 +55,7 @@ func (e env) rootCommand() *cobra.Command {
 	AddFlags(root.PersistentFlags())
 	root.AddCommand(e.serveCommand(), e.migrateCommand(), e.importCommand(), e.createAdminCommand(), e.versionCommand())
 	root.AddCommand(e.checkCommand())
+	root.AddCommand(e.explainCommand())
 	return root
 }
 

@@ -158,10 +158,54 @@ func lookupHeader(h map[string]string, name string) (string, bool) {
 	return "", false
 }
 
+// importScenario migrates d and imports the scenario directory dir into it
+// with the import command.
+func importScenario(t *testing.T, d storetest.Database, dir string) {
+	t.Helper()
+	if r := runCmd(t, nil, "migrate", "pre", "--db", d.URL); r.code != 0 {
+		t.Fatalf("migrate pre: %s", r.stderr)
+	}
+	if r := runCmd(t, nil, "import", "--skip-validation", "--log-format", "text", "--log-level", "error", "--db", d.URL, "--config", filepath.Join(dir, "config.json"), dir); r.code != 0 {
+		t.Fatalf("import: %s", r.stderr)
+	}
+}
+
 // TestConformance replays every recorded case of every scenario against a
 // fresh database (SQLite, and MySQL when configured) loaded by the import
 // command and served by `balrog serve --role=public` on a real listener.
 func TestConformance(t *testing.T) {
+	eachScenario(t, func(t *testing.T, name, dir string, cases []conformanceCase, d storetest.Database, client *rawClient) {
+		passed, failed, freeFailed := 0, 0, 0
+		for _, c := range cases {
+			resp, body, err := client.do(c.Method, c.Path, c.Headers)
+			why := ""
+			if err != nil {
+				why = err.Error()
+			} else {
+				why = compareCase(c, resp, body)
+			}
+			switch {
+			case why == "":
+				passed++
+			case c.Free:
+				freeFailed++
+				t.Logf("free case %s differs (allowed): %s", c.ID, why)
+			default:
+				failed++
+				if failed <= 15 {
+					t.Errorf("case %s: %s %s: %s", c.ID, c.Method, c.Path, why)
+				}
+			}
+		}
+		fmt.Printf("conformance: %s/%s: %d passed, %d failed (%d free cases differ)\n", name, d.Name, passed, failed, freeFailed)
+	})
+}
+
+// eachScenario runs fn for every conformance scenario on every test
+// database (SQLite, and MySQL when configured), freshly loaded by the
+// import command and served by `balrog serve --role=public` on a real
+// listener that client talks to.
+func eachScenario(t *testing.T, fn func(t *testing.T, name, dir string, cases []conformanceCase, d storetest.Database, client *rawClient)) {
 	scenarios, _ := filepath.Glob(filepath.Join(sharedDir(t), "conformance", "scenarios", "*"))
 	if len(scenarios) == 0 {
 		t.Fatal("no scenarios")
@@ -173,38 +217,11 @@ func TestConformance(t *testing.T) {
 			config := filepath.Join(dir, "config.json")
 			for _, d := range storetest.Databases(t) {
 				t.Run(d.Name, func(t *testing.T) {
-					if r := runCmd(t, nil, "migrate", "pre", "--db", d.URL); r.code != 0 {
-						t.Fatalf("migrate pre: %s", r.stderr)
-					}
-					if r := runCmd(t, nil, "import", "--skip-validation", "--log-format", "text", "--log-level", "error", "--db", d.URL, "--config", config, dir); r.code != 0 {
-						t.Fatalf("import: %s", r.stderr)
-					}
+					importScenario(t, d, dir)
 					s := startServe(t, d.URL, "--role", "public", "--config", config, "--log-level", "error")
 					client := &rawClient{addr: s.addr("public")}
 					defer client.reset()
-					passed, failed, freeFailed := 0, 0, 0
-					for _, c := range cases {
-						resp, body, err := client.do(c.Method, c.Path, c.Headers)
-						why := ""
-						if err != nil {
-							why = err.Error()
-						} else {
-							why = compareCase(c, resp, body)
-						}
-						switch {
-						case why == "":
-							passed++
-						case c.Free:
-							freeFailed++
-							t.Logf("free case %s differs (allowed): %s", c.ID, why)
-						default:
-							failed++
-							if failed <= 15 {
-								t.Errorf("case %s: %s %s: %s", c.ID, c.Method, c.Path, why)
-							}
-						}
-					}
-					fmt.Printf("conformance: %s/%s: %d passed, %d failed (%d free cases differ)\n", name, d.Name, passed, failed, freeFailed)
+					fn(t, name, dir, cases, d, client)
 				})
 			}
 		})

@@ -1,7 +1,11 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/balrog-go/balrog/admin"
@@ -34,9 +38,38 @@ func (p publicEvaluator) Answers(ctx context.Context, db *gormstore.DB, targets 
 	return out, nil
 }
 
+// AnswersRolled is Answers with every throttle roll fixed at roll
+// (admin.RollEvaluator).
+func (p publicEvaluator) AnswersRolled(ctx context.Context, db *gormstore.DB, targets []string, roll int) ([]admin.Answer, error) {
+	p.cfg.Dice = func() int { return roll }
+	return p.Answers(ctx, db, targets)
+}
+
+// Explain loads db's data and explains one target (admin.Explainer).
+func (p publicEvaluator) Explain(ctx context.Context, db *gormstore.DB, target string, force *bool) (json.RawMessage, error) {
+	ev, err := public.NewEvaluator(ctx, db, p.cfg, p.log)
+	if err != nil {
+		return nil, err
+	}
+	x, err := ev.Explain(ctx, target, force)
+	if errors.Is(err, public.ErrBadTarget) {
+		return nil, fmt.Errorf("%w: %w", admin.ErrBadTarget, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // response bodies are XML: keep them readable
+	if err := enc.Encode(x); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 // evaluator is the admin roles' view of the public role's answers, with
 // the public role's configuration.
-func (p *process) evaluator(allowlist *blobs.Allowlist) admin.Evaluator {
+func (p *process) evaluator(allowlist *blobs.Allowlist) publicEvaluator {
 	return publicEvaluator{
 		cfg: public.Config{Allowlist: allowlist, ForceHosts: p.cfg.SpecialForceHosts},
 		log: p.log,

@@ -165,7 +165,22 @@ func (r *AppRelease) platformData(t string) (*Platform, error) {
 
 // ShouldServe implements public.md §6.3 for app-release blobs.
 func (r *AppRelease) ShouldServe(q *rules.Query) (Decision, error) {
+	return r.shouldServe(q, nil)
+}
+
+// ExplainServe is ShouldServe with the reason for its decision.
+func (r *AppRelease) ExplainServe(q *rules.Query) (Decision, string, error) {
+	var why string
+	d, err := r.shouldServe(q, &why)
+	return d, why, err
+}
+
+// shouldServe decides; when why is not nil it also says why.
+func (r *AppRelease) shouldServe(q *rules.Query, why *string) (Decision, error) {
 	if q.BuildID == nil || q.Locale == nil {
+		if why != nil {
+			*why = fmt.Sprintf("the query has no build ID or locale (JSON route)")
+		}
 		return No, nil
 	}
 	t, l := q.BuildTarget, *q.Locale
@@ -174,6 +189,9 @@ func (r *AppRelease) ShouldServe(q *rules.Query) (Decision, error) {
 		return No, err
 	}
 	if !rvValue.Truthy() {
+		if why != nil {
+			*why = fmt.Sprintf("the release has no application version for %s/%s", t, l)
+		}
 		return No, nil
 	}
 	rvText, err := rvValue.stringOf(r.Name.text, "application version")
@@ -189,6 +207,9 @@ func (r *AppRelease) ShouldServe(q *rules.Query) (Decision, error) {
 		return No, err
 	}
 	if qv.Compare(rv) > 0 {
+		if why != nil {
+			*why = fmt.Sprintf("client version %s is newer than the release's %s", q.Version, rvText)
+		}
 		return No, nil
 	}
 	if rv.Equal(qv) {
@@ -204,6 +225,9 @@ func (r *AppRelease) ShouldServe(q *rules.Query) (Decision, error) {
 			return No, &typeError{blob: r.Name.text, path: "buildID of " + t + "/" + l, want: "a string"}
 		}
 		if *q.BuildID >= bid.text {
+			if why != nil {
+				*why = fmt.Sprintf("same version %s and client build ID %s is not older than the release's %s", rvText, *q.BuildID, bid.text)
+			}
 			return No, nil
 		}
 	}
@@ -214,6 +238,9 @@ func (r *AppRelease) ShouldServe(q *rules.Query) (Decision, error) {
 		return No, fmt.Errorf("blobs: %s: platforms is missing", r.Name.text)
 	}
 	if _, ok := r.Platforms[t]; !ok {
+		if why != nil {
+			*why = fmt.Sprintf("the release has no platform %s", t)
+		}
 		return No, nil
 	}
 	if q.Pin != nil {
@@ -222,8 +249,14 @@ func (r *AppRelease) ShouldServe(q *rules.Query) (Decision, error) {
 			return No, err
 		}
 		if pin.IsNewer(rv) {
+			if why != nil {
+				*why = fmt.Sprintf("release version %s is newer than the client's pin %s: the pin table decides", rvText, *q.Pin)
+			}
 			return Maybe, nil
 		}
+	}
+	if why != nil {
+		*why = fmt.Sprintf("release version %s is an update for client %s (build %s)", rvText, q.Version, *q.BuildID)
 	}
 	return Yes, nil
 }

@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/balrog-go/balrog/rules"
 )
@@ -241,4 +242,20 @@ func badInput(msg string) error { return &rules.BadInputError{Message: msg} }
 func isBadInput(err error) bool {
 	var bad *rules.BadInputError
 	return errors.As(err, &bad)
+}
+
+// ServeExplainer is implemented by blobs whose should-serve decision
+// depends on the query: ExplainServe is ShouldServe with its reason.
+type ServeExplainer interface {
+	ExplainServe(q *rules.Query) (Decision, string, error)
+}
+
+// ExplainServe runs b's ShouldServe and says why it decided so.
+func ExplainServe(b Blob, q *rules.Query) (Decision, string, error) {
+	if e, ok := b.(ServeExplainer); ok {
+		return e.ExplainServe(q)
+	}
+	d, err := b.ShouldServe(q)
+	kind := strings.TrimPrefix(fmt.Sprintf("%T", b), "*blobs.")
+	return d, fmt.Sprintf("%s releases (schema %d) are always served", kind, b.Meta().SchemaVersion), err
 }

@@ -57,10 +57,25 @@ func parseGuardian(c Common, root *node) (*Guardian, error) {
 // ShouldServe answers No when the build target has no platform entry or
 // the query version is not older than the blob's (LooseVersion), else Yes.
 func (g *Guardian) ShouldServe(q *rules.Query) (Decision, error) {
+	return g.shouldServe(q, nil)
+}
+
+// ExplainServe is ShouldServe with the reason for its decision.
+func (g *Guardian) ExplainServe(q *rules.Query) (Decision, string, error) {
+	var why string
+	d, err := g.shouldServe(q, &why)
+	return d, why, err
+}
+
+// shouldServe decides; when why is not nil it also says why.
+func (g *Guardian) shouldServe(q *rules.Query, why *string) (Decision, error) {
 	if g.err != nil {
 		return No, g.err
 	}
 	if _, ok := g.Platforms[q.BuildTarget]; !ok {
+		if why != nil {
+			*why = "the release has no platform " + q.BuildTarget
+		}
 		return No, nil
 	}
 	qv, err := rules.ParseLooseVersion(q.Version)
@@ -80,7 +95,13 @@ func (g *Guardian) ShouldServe(q *rules.Query) (Decision, error) {
 		return No, err
 	}
 	if c >= 0 {
+		if why != nil {
+			*why = "client version " + q.Version + " is not older than the release's " + bs
+		}
 		return No, nil
+	}
+	if why != nil {
+		*why = "release version " + bs + " is newer than client " + q.Version
 	}
 	return Yes, nil
 }

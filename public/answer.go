@@ -40,7 +40,19 @@ func NewEvaluator(ctx context.Context, src Source, cfg Config, log *slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := New(src, cfg, log)
+	dice := cfg.Dice
+	if dice == nil {
+		dice = defaultDice
+	}
+	var s *Service
+	cfg.Dice = func() int {
+		v := dice()
+		if t := s.trace; t != nil && !t.done {
+			t.rolls = append(t.rolls, v)
+		}
+		return v
+	}
+	s = New(src, cfg, log)
 	s.noResponseCache = true
 	if _, err := s.Load(ctx); err != nil {
 		return nil, fmt.Errorf("public: load data to evaluate: %w", err)
@@ -52,17 +64,23 @@ func NewEvaluator(ctx context.Context, src Source, cfg Config, log *slog.Logger)
 // "/update/6/Firefox/...?force=1", as a GET from a client with no
 // User-Agent. It is not safe for concurrent use.
 func (e *Evaluator) Answer(ctx context.Context, target string) (*Answer, error) {
-	u, err := url.ParseRequestURI(target)
+	// As WrapListener does for live requests, invalid '%'s travel as 0xFF
+	// and the handler restores them (rawtarget.go).
+	wire := markInvalidPercents(target)
+	u, err := url.ParseRequestURI(wire)
 	if err != nil {
 		return nil, fmt.Errorf("public: %q is not a request target: %w", target, err)
 	}
 	req := (&http.Request{
-		Method: http.MethodGet, URL: u, RequestURI: target, Host: "localhost",
+		Method: http.MethodGet, URL: u, RequestURI: wire, Host: "localhost",
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{},
 	}).WithContext(ctx)
 	a := &Answer{}
 	e.s.observe = func(q *rules.Query, res outcome) {
 		a.Query, a.Decision, a.Release = q, res.decision, res.release
+		if e.s.trace != nil {
+			e.s.trace.done = true // a superblob's fan-out is not traced
+		}
 	}
 	defer func() { e.s.observe = nil }()
 	w := &answerWriter{header: http.Header{}}
@@ -94,4 +112,16 @@ func (w *answerWriter) Write(p []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	return w.body.Write(p)
+}
+
+// markInvalidPercents replaces every '%' of target that does not start a
+// valid escape with invalidPercent, as WrapListener does on the wire.
+func markInvalidPercents(target string) string {
+	b := []byte(target)
+	for i := range b {
+		if b[i] == '%' && (i+2 >= len(b) || !isHex(b[i+1]) || !isHex(b[i+2])) {
+			b[i] = invalidPercent
+		}
+	}
+	return string(b)
 }

@@ -91,7 +91,7 @@ func (ev *evaluator) resolveDecision(q *rules.Query, dec rules.Decision) (outcom
 	if err != nil {
 		return out, err
 	}
-	serve, err := blob.ShouldServe(q)
+	serve, err := ev.shouldServe(blob, q, dec.Mapping)
 	if err != nil {
 		return out, err
 	}
@@ -122,6 +122,7 @@ func (ev *evaluator) pinned(q *rules.Query, original blobs.Blob, name string) (b
 		return nil, "", err
 	}
 	pin, ok := ev.snap.index.LookupPin(q.Product, rules.FallbackChannel(q.Channel), pv)
+	ev.tracePin(q, pin, ok)
 	if !ok {
 		return original, name, nil
 	}
@@ -129,7 +130,7 @@ func (ev *evaluator) pinned(q *rules.Query, original blobs.Blob, name string) (b
 	if err != nil {
 		return nil, "", err
 	}
-	serve, err := blob.ShouldServe(q)
+	serve, err := ev.shouldServe(blob, q, pin.Mapping)
 	if err != nil || serve == blobs.No {
 		return nil, "", err
 	}

@@ -207,6 +207,9 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Ma
 		return
 	}
 	q := m.Query
+	if h.s.trace != nil {
+		h.s.trace.query = q
+	}
 	// Rule evaluation runs on every request, so a throttled rule rolls its
 	// dice every time; the rendered answer of an equal query with the same
 	// decision (rule, main or fallback mapping) may then come from the

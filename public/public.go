@@ -61,6 +61,9 @@ type Service struct {
 	// observe, when set, is told what decided each update answer
 	// (answer.go); the live role leaves it nil.
 	observe func(q *rules.Query, res outcome)
+	// trace, when set, records the steps of one answer for Explain
+	// (explain.go); the live role leaves it nil.
+	trace *answerTrace
 
 	// lastRefreshErr is the error of the most recent failed refresh, nil
 	// after a successful one.

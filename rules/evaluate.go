@@ -206,57 +206,70 @@ func sortBySeq(rs []*compiledRule) {
 // matches applies the storage-layer filter and then the matchers of §4.2
 // step 3 in the reference's order, stopping at the first failure.
 func (cr *compiledRule) matches(q *Query, fb string, qv *queryVersion) (bool, error) {
+	col, err := cr.mismatch(q, fb, qv)
+	return col == colNone && err == nil, err
+}
+
+// mismatch is matches reporting the first column that failed (colNone when
+// the rule matches); Explain turns it into a reason.
+func (cr *compiledRule) mismatch(q *Query, fb string, qv *queryVersion) (column, error) {
 	r := cr.rule
 	if r.BuildTarget != nil && *r.BuildTarget != q.BuildTarget {
-		return false, nil
+		return colBuildTarget, nil
 	}
 	if r.HeaderArchitecture != nil && (q.HeaderArchitecture == "" || *r.HeaderArchitecture != q.HeaderArchitecture) {
-		return false, nil
+		return colHeaderArchitecture, nil
 	}
 	if r.DistVersion != nil && (q.DistVersion == nil || *r.DistVersion != *q.DistVersion) {
-		return false, nil
+		return colDistVersion, nil
 	}
 	switch cr.chanKind {
 	case chanExact:
 		if cr.chanValue != q.Channel && cr.chanValue != fb {
-			return false, nil
+			return colChannel, nil
 		}
 	case chanGlob:
 		if !globMatch(cr.chanValue, q.Channel) && !globMatch(cr.chanValue, fb) {
-			return false, nil
+			return colChannel, nil
 		}
 	case chanNever:
-		return false, nil
+		return colChannel, nil
 	}
 	if cr.hasVersion {
 		if ok, err := matchVersion(cr.version, qv); !ok || err != nil {
-			return false, err
+			return colVersion, err
 		}
 	}
 	if cr.hasBuildID && !stringCompare(strOr(q.BuildID), cr.buildIDOp, cr.buildIDArg) {
-		return false, nil
+		return colBuildID, nil
 	}
 	if cr.memory != nil && !cr.memory.match(q.Memory) {
-		return false, nil
+		return colMemory, nil
 	}
 	if cr.hasOSVer && !matchOSVersion(cr.osVersion, strOr(q.OSVersion)) {
-		return false, nil
+		return colOSVersion, nil
 	}
 	if cr.hasInstr {
 		// On U6 a null instructionSet is present and equals no piece;
 		// elsewhere the field is absent and defaults to "".
 		v, null := strOr(q.InstructionSet), q.HasSystemCapabilities && q.InstructionSet == nil
 		if null || !matchCSV(cr.instrSet, v) {
-			return false, nil
+			return colInstructionSet, nil
 		}
 	}
 	if cr.hasDistrib && !matchCSV(cr.distrib, strOr(q.Distribution)) {
-		return false, nil
+		return colDistribution, nil
 	}
 	if cr.hasLocale && !matchCSV(cr.locale, strOr(q.Locale)) {
-		return false, nil
+		return colLocale, nil
 	}
-	return matchBool(r.Mig64, q.Mig64) && matchBool(r.Jaws, q.Jaws), nil
+	if !matchBool(r.Mig64, q.Mig64) {
+		return colMig64, nil
+	}
+	if !matchBool(r.Jaws, q.Jaws) {
+		return colJaws, nil
+	}
+	return colNone, nil
 }
 
 // strOr returns *p, or "" (the matchers' default) when p is nil.

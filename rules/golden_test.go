@@ -82,24 +82,31 @@ func TestGoldenQueries(t *testing.T) {
 			fmt.Fprintf(&out, " %s\n", dumpQuery(m.Query))
 		}
 	}
-	golden := filepath.Join("testdata", "requests.golden")
+	checkGolden(t, "requests.golden", out.String())
+}
+
+// checkGolden compares got with testdata/name, or rewrites the file when
+// the test runs with -update.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	golden := filepath.Join("testdata", name)
 	if *update {
-		if err := os.WriteFile(golden, []byte(out.String()), 0o644); err != nil {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (run go test -run TestGoldenQueries -update)", err)
+		t.Fatalf("%v (run go test -run %s -update)", err, t.Name())
 	}
-	if got := out.String(); got != string(want) {
+	if got != string(want) {
 		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
 		for i := 0; i < len(gl) && i < len(wl); i++ {
 			if gl[i] != wl[i] {
-				t.Fatalf("line %d differs:\n got %s\nwant %s", i+1, gl[i], wl[i])
+				t.Fatalf("%s: line %d differs:\n got %s\nwant %s", name, i+1, gl[i], wl[i])
 			}
 		}
-		t.Fatalf("golden output length differs: %d vs %d lines", len(gl), len(wl))
+		t.Fatalf("%s: length differs: %d vs %d lines", name, len(gl), len(wl))
 	}
 }

@@ -66,7 +66,10 @@ type shutoffKey struct{ product, channel string }
 // shutoffs and pins, indexed by product and channel so that evaluating a
 // query only looks at rules that can match its product and channel.
 type Index struct {
-	rules     []Rule
+	rules []Rule
+	// compiled holds every rule compiled, in rules' order (also those no
+	// bucket holds); Explain walks it.
+	compiled  []*compiledRule
 	byProduct map[string]*channelIndex
 	anyProd   *channelIndex
 	shutoffs  map[shutoffKey]*Shutoff
@@ -79,6 +82,7 @@ type Index struct {
 func NewIndex(rules []Rule, shutoffs []Shutoff, pins []Pin) *Index {
 	ix := &Index{
 		rules:     append([]Rule(nil), rules...),
+		compiled:  make([]*compiledRule, len(rules)),
 		byProduct: make(map[string]*channelIndex),
 		shutoffs:  make(map[shutoffKey]*Shutoff, len(shutoffs)),
 		pins:      make(map[pinKey]*Pin, len(pins)),
@@ -86,6 +90,7 @@ func NewIndex(rules []Rule, shutoffs []Shutoff, pins []Pin) *Index {
 	slices.SortStableFunc(ix.rules, func(a, b Rule) int { return cmp.Compare(a.RuleID, b.RuleID) })
 	for i := range ix.rules {
 		cr := compileRule(&ix.rules[i], i)
+		ix.compiled[i] = cr
 		if cr.chanKind == chanNever {
 			continue
 		}
@@ -249,11 +254,16 @@ func (ix *Index) Rules() []Rule { return ix.rules }
 // a shutoff row exists for the channel or for its fallback channel (§4.2
 // step 1, Q23).
 func (ix *Index) ShutOff(product, channel string) bool {
-	if _, ok := ix.shutoffs[shutoffKey{product, channel}]; ok {
-		return true
+	return ix.shutoffRow(product, channel) != nil
+}
+
+// shutoffRow returns the shutoff row that switches product on channel off:
+// the channel's own, else its fallback channel's; nil when none.
+func (ix *Index) shutoffRow(product, channel string) *Shutoff {
+	if s, ok := ix.shutoffs[shutoffKey{product, channel}]; ok {
+		return s
 	}
-	_, ok := ix.shutoffs[shutoffKey{product, FallbackChannel(channel)}]
-	return ok
+	return ix.shutoffs[shutoffKey{product, FallbackChannel(channel)}]
 }
 
 // LookupPin finds the pinnable release for a query's product and channel
