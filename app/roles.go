@@ -153,11 +153,16 @@ func (p *process) initPublic(ctx context.Context) (service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("domain_allowlist: %w", err)
 	}
+	signer, err := p.signer()
+	if err != nil {
+		return nil, err
+	}
 	svc := public.New(p.db, public.Config{
 		Allowlist:       allowlist,
 		ForceHosts:      p.cfg.SpecialForceHosts,
 		RefreshInterval: p.cfg.RefreshInterval,
 		Metrics:         p.forRole("public"),
+		Signer:          signer,
 	}, p.log)
 	// Load before listening, so the first request is answered from data.
 	// A database that does not answer now is retried by the refresh loop.
