@@ -53,7 +53,7 @@ func (e env) rootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	AddFlags(root.PersistentFlags())
-	root.AddCommand(e.serveCommand(), e.migrateCommand(), e.importCommand(), e.exportCommand(), e.createAdminCommand(), e.versionCommand())
+	root.AddCommand(e.serveCommand(), e.migrateCommand(), e.importCommand(), e.exportCommand(), e.cleanupCommand(), e.createAdminCommand(), e.versionCommand())
 	return root
 }
 

@@ -25,15 +25,11 @@ the same objects into another database. DIR must be new or empty. Server configu
 (config.json) is not written.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, p, err := e.setup(cmd)
-			if err != nil {
-				return err
-			}
 			dir := args[0]
 			if err := prepareExportDir(dir); err != nil {
 				return err
 			}
-			db, err := openDatabase(cmd.Context(), cfg, p.log, true)
+			db, err := e.openCommandDB(cmd)
 			if err != nil {
 				return err
 			}
