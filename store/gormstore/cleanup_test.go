@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/balrog-go/balrog/rules"
 	"github.com/balrog-go/balrog/store"
 	"github.com/balrog-go/balrog/store/storetest"
@@ -116,7 +118,7 @@ func generateCleanupData(t *testing.T, d storetest.Database) *DB {
 	return db
 }
 
-func exec(t *testing.T, db *DB, q string, args ...any) {
+func exec(t testing.TB, db *DB, q string, args ...any) {
 	t.Helper()
 	if _, err := db.sql.Exec(q, args...); err != nil {
 		t.Fatalf("%s: %v", q, err)
@@ -327,4 +329,39 @@ func TestCleanupKnowsEveryHistoryTable(t *testing.T) {
 	if n < 30 {
 		t.Errorf("only %d history tables found", n)
 	}
+}
+
+// BenchmarkCleanupHistory deletes 20,000 old rules_history rows of 2,000
+// live rules (keeping each rule's newest row) in batches of 500, on SQLite.
+func BenchmarkCleanupHistory(b *testing.B) {
+	const rulesN, revisions = 2000, 11
+	ctx := context.Background()
+	db := openMigrated(b, storetest.SQLite(b))
+	for b.Loop() {
+		b.StopTimer()
+		exec(b, db, "DELETE FROM rules")
+		exec(b, db, "DELETE FROM rules_history")
+		err := db.gorm.Transaction(func(tx *gorm.DB) error {
+			for id := 1; id <= rulesN; id++ {
+				if err := tx.Exec("INSERT INTO rules (rule_id, update_type, data_version) VALUES (?, 'minor', ?)", id, revisions).Error; err != nil {
+					return err
+				}
+				for v := 1; v <= revisions; v++ {
+					if err := tx.Exec("INSERT INTO rules_history (changed_by, timestamp, rule_id, update_type, data_version) VALUES ('gen', ?, ?, 'minor', ?)", cleanupOld.UnixMilli()+int64(v), id, v).Error; err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		rep, err := db.Cleanup(ctx, CleanupOptions{CutoffMillis: cleanupCutoff, ChangedBy: "cleanup", BatchSize: 500})
+		if err != nil || rep.History["rules_history"] != rulesN*(revisions-1) {
+			b.Fatalf("%v %v", rep.History, err)
+		}
+	}
+	b.ReportMetric(float64(rulesN*(revisions-1)), "rows/op")
 }
