@@ -41,7 +41,7 @@ report and deletes nothing. On a terminal, progress is shown as it goes.`,
 			if batchSize <= 0 {
 				return fmt.Errorf("--batch-size: %d must be positive", batchSize)
 			}
-			db, err := e.openCommandDB(cmd)
+			db, err := e.openCommandDB(cmd, true)
 			if err != nil {
 				return err
 			}
@@ -151,11 +151,11 @@ func (p *progress) clear() {
 }
 
 // openCommandDB loads the configuration of a command and opens its
-// database, schema-checked as for serving.
-func (e env) openCommandDB(cmd *cobra.Command) (*gormstore.DB, error) {
+// database, schema-checked as for serving (see openDatabase).
+func (e env) openCommandDB(cmd *cobra.Command, serving bool) (*gormstore.DB, error) {
 	cfg, p, err := e.setup(cmd)
 	if err != nil {
 		return nil, err
 	}
-	return openDatabase(cmd.Context(), cfg, p.log, true)
+	return openDatabase(cmd.Context(), cfg, p.log, serving)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/balrog-go/balrog/migrations"
 	"github.com/balrog-go/balrog/store"
 )
 
@@ -29,11 +30,18 @@ the same objects into another database. DIR must be new or empty. Server configu
 			if err := prepareExportDir(dir); err != nil {
 				return err
 			}
-			db, err := e.openCommandDB(cmd)
+			// Never migrate what is exported: a mistyped SQLite path
+			// would export an empty new database.
+			db, err := e.openCommandDB(cmd, false)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
+			if state, err := db.SchemaState(cmd.Context()); err != nil {
+				return err
+			} else if n := len(state.Pending[migrations.Pre]); n > 0 {
+				return fmt.Errorf("export: %s lacks %d pre-deploy schema step(s); is it a balrog database? %w", db.String(), n, store.ErrPendingMigrations)
+			}
 			releases := 0
 			ds, err := db.Export(cmd.Context(), func(r store.Release) error {
 				releases++

@@ -150,3 +150,12 @@ func TestExportRefusesNonEmptyDir(t *testing.T) {
 		t.Errorf("rules.json was overwritten: %q", b)
 	}
 }
+
+func TestExportRefusesDatabaseWithoutSchema(t *testing.T) {
+	d := storetest.SQLite(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	r := runCmd(t, nil, "export", "--db", d.URL, "--log-format", "text", dir)
+	if r.code != 3 || !strings.Contains(r.stderr, "pre-deploy schema step") {
+		t.Fatalf("code %d, stderr %q", r.code, r.stderr)
+	}
+}
