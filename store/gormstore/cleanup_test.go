@@ -332,11 +332,17 @@ func TestCleanupKnowsEveryHistoryTable(t *testing.T) {
 }
 
 // BenchmarkCleanupHistory deletes 20,000 old rules_history rows of 2,000
-// live rules (keeping each rule's newest row) in batches of 500, on SQLite.
+// live rules (keeping each rule's newest row) in batches of 500.
 func BenchmarkCleanupHistory(b *testing.B) {
+	for _, d := range storetest.Databases(b) {
+		b.Run(d.Name, func(b *testing.B) { benchmarkCleanupHistory(b, d) })
+	}
+}
+
+func benchmarkCleanupHistory(b *testing.B, d storetest.Database) {
 	const rulesN, revisions = 2000, 11
 	ctx := context.Background()
-	db := openMigrated(b, storetest.SQLite(b))
+	db := openMigrated(b, d)
 	for b.Loop() {
 		b.StopTimer()
 		exec(b, db, "DELETE FROM rules")
