@@ -34,13 +34,17 @@ line per assertion, then a summary; the exit status is 1 when any assertion fail
 				return err
 			}
 			defer db.Close()
+			evaluator, err := p.evaluator(allowlist)
+			if err != nil {
+				return err
+			}
 			var results []admin.AssertionResult
 			err = gormstore.NewAdminStore(db).Tx(cmd.Context(), "check", func(tx *gormstore.AdminTx) error {
 				list, err := tx.Assertions(nil, true)
 				if err != nil {
 					return err
 				}
-				results, err = admin.EvaluateAssertions(cmd.Context(), p.evaluator(allowlist), tx.View(), list)
+				results, err = admin.EvaluateAssertions(cmd.Context(), evaluator, tx.View(), list)
 				return err
 			})
 			if err != nil {

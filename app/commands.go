@@ -53,9 +53,8 @@ func (e env) rootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	AddFlags(root.PersistentFlags())
-	root.AddCommand(e.serveCommand(), e.migrateCommand(), e.importCommand(), e.createAdminCommand(), e.versionCommand())
-	root.AddCommand(e.checkCommand())
-	root.AddCommand(e.explainCommand())
+	root.AddCommand(e.serveCommand(), e.migrateCommand(), e.importCommand(), e.exportCommand(), e.cleanupCommand(),
+		e.checkCommand(), e.explainCommand(), e.createAdminCommand(), e.versionCommand())
 	return root
 }
 

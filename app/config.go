@@ -48,6 +48,13 @@ type Config struct {
 	// M2MAccounts maps OIDC machine client ids to account names (Balrog's
 	// M2M_ACCOUNT_MAPPING); an unmapped id is its own account name.
 	M2MAccounts map[string]string
+
+	// Response signing (signing.go): the public role signs the update
+	// responses of SigningProducts with the ECDSA P-384 key in
+	// SigningKeyFile; SigningX5U is the certificate chain URL it names.
+	SigningKeyFile  string
+	SigningX5U      string
+	SigningProducts []string
 }
 
 // setting is one scalar configuration value: its flag, environment
@@ -104,6 +111,12 @@ func settings() []setting {
 			return nil
 		}},
 		{"log-level", []string{"BALROG_LOG_LEVEL"}, "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+		{"signing-key-file", []string{"BALROG_SIGNING_KEY_FILE"}, "", "PEM file of the ECDSA P-384 key that signs update responses (empty: signing off)", str(func(c *Config) *string { return &c.SigningKeyFile })},
+		{"signing-x5u", []string{"BALROG_SIGNING_X5U"}, "", "certificate chain URL named in Content-Signature headers", str(func(c *Config) *string { return &c.SigningX5U })},
+		{"signing-products", []string{"BALROG_SIGNING_PRODUCTS"}, "", "comma-separated products whose update responses are signed", func(c *Config, v string) error {
+			c.SigningProducts = splitList(v)
+			return nil
+		}},
 	}
 }
 
@@ -186,6 +199,8 @@ func (c *Config) loadFile(path string, table []setting) error {
 			c.SystemAccounts, err = stringsOf(v)
 		case "m2m_accounts":
 			c.M2MAccounts, err = stringMapOf(v)
+		case "signing":
+			err = c.signingOf(v, scalars)
 		default:
 			s, ok := scalars[key]
 			if !ok {
@@ -311,7 +326,7 @@ func (c *Config) validate() error {
 	if c.RefreshInterval <= 0 {
 		return fmt.Errorf("setting refresh-interval: %s must be positive", c.RefreshInterval)
 	}
-	return nil
+	return c.validateSigning()
 }
 
 // requirePprofLoopback refuses a pprof listener reachable from outside: the

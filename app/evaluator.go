@@ -69,9 +69,14 @@ func (p publicEvaluator) Explain(ctx context.Context, db *gormstore.DB, target s
 
 // evaluator is the admin roles' view of the public role's answers, with
 // the public role's configuration.
-func (p *process) evaluator(allowlist *blobs.Allowlist) publicEvaluator {
-	return publicEvaluator{
-		cfg: public.Config{Allowlist: allowlist, ForceHosts: p.cfg.SpecialForceHosts},
-		log: p.log,
+func (p *process) evaluator(allowlist *blobs.Allowlist) (publicEvaluator, error) {
+	// Explain shows the exact public answer, a signed one included.
+	signer, err := p.signer()
+	if err != nil {
+		return publicEvaluator{}, err
 	}
+	return publicEvaluator{
+		cfg: public.Config{Allowlist: allowlist, ForceHosts: p.cfg.SpecialForceHosts, Signer: signer},
+		log: p.log,
+	}, nil
 }

@@ -48,7 +48,11 @@ should-serve decision, and the exact response. --force=true answers as with forc
 				return err
 			}
 			defer db.Close()
-			raw, err := p.evaluator(allowlist).Explain(cmd.Context(), db, args[0], f)
+			evaluator, err := p.evaluator(allowlist)
+			if err != nil {
+				return err
+			}
+			raw, err := evaluator.Explain(cmd.Context(), db, args[0], f)
 			if err != nil {
 				return err
 			}

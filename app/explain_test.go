@@ -39,7 +39,11 @@ func scenarioEvaluator(t *testing.T, d storetest.Database, dir string) publicEva
 		t.Fatal(err)
 	}
 	p := &process{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	return p.evaluator(allow)
+	ev, err := p.evaluator(allow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
 }
 
 // isUpdateTarget reports whether a recorded case is a GET of an update URL,

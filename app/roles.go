@@ -153,11 +153,16 @@ func (p *process) initPublic(ctx context.Context) (service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("domain_allowlist: %w", err)
 	}
+	signer, err := p.signer()
+	if err != nil {
+		return nil, err
+	}
 	svc := public.New(p.db, public.Config{
 		Allowlist:       allowlist,
 		ForceHosts:      p.cfg.SpecialForceHosts,
 		RefreshInterval: p.cfg.RefreshInterval,
 		Metrics:         p.forRole("public"),
+		Signer:          signer,
 	}, p.log)
 	// Load before listening, so the first request is answered from data.
 	// A database that does not answer now is retried by the refresh loop.
@@ -215,6 +220,10 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 		n, err := p.db.Watchdog(ctx)
 		return fmt.Sprint(n), err
 	})
+	evaluator, err := p.evaluator(allowlist)
+	if err != nil {
+		return nil, err
+	}
 	admin.New(gormstore.NewAdminStore(p.db), admin.Config{
 		Auth:           authn,
 		M2MAccounts:    p.cfg.M2MAccounts,
@@ -223,7 +232,7 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 		Allowlist:      allowlist,
 		SystemAccounts: p.cfg.SystemAccounts,
 		Log:            p.log,
-		Evaluator:      p.evaluator(allowlist),
+		Evaluator:      evaluator,
 	}).Register(e)
 	return p.serveHTTP("admin", p.cfg.AdminAddr, e, nil)
 }
@@ -235,12 +244,16 @@ func (p *process) initAgent(ctx context.Context) (service, error) {
 	}
 	// The loop enacts through the admin package's enact path, in process:
 	// no HTTP client, no token (admin/agent).
+	evaluator, err := p.evaluator(allowlist)
+	if err != nil {
+		return nil, err
+	}
 	enactor := admin.New(gormstore.NewAdminStore(p.db), admin.Config{
 		Auth:           admin.Unconfigured{},
 		Allowlist:      allowlist,
 		SystemAccounts: p.cfg.SystemAccounts,
 		Log:            p.log,
-		Evaluator:      p.evaluator(allowlist),
+		Evaluator:      evaluator,
 	})
 	loop := agent.New(enactor, agent.Config{Interval: p.cfg.AgentInterval, Log: p.log, Metrics: p.forRole("agent")})
 	e := newEcho()

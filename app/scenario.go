@@ -24,6 +24,8 @@ type releaseFile struct {
 	Product  *string         `json:"product"`
 	ReadOnly *bool           `json:"read_only"`
 	Data     json.RawMessage `json:"data"`
+	// DataVersion is optional (the corpora omit it: 1); exports write it.
+	DataVersion *int `json:"data_version,omitempty"`
 }
 
 // readScenario reads a scenario directory (shared/conformance/README.md):
@@ -106,6 +108,13 @@ func readRelease(path string) (store.Release, error) {
 	if want := strings.TrimSuffix(filepath.Base(path), ".json"); want != *f.Name {
 		return store.Release{}, fmt.Errorf("%s: name %q does not match the file name", path, *f.Name)
 	}
+	dv := 1
+	if f.DataVersion != nil {
+		if *f.DataVersion < 1 {
+			return store.Release{}, fmt.Errorf("%s: data_version must be a positive integer", path)
+		}
+		dv = *f.DataVersion
+	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, f.Data); err != nil {
 		return store.Release{}, fmt.Errorf("%s: data: %w", path, err)
@@ -115,7 +124,7 @@ func readRelease(path string) (store.Release, error) {
 		Product:     *f.Product,
 		ReadOnly:    f.ReadOnly != nil && *f.ReadOnly,
 		Data:        compact.Bytes(),
-		DataVersion: 1,
+		DataVersion: dv,
 	}, nil
 }
 

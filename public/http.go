@@ -268,9 +268,15 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Ma
 		}
 	}
 	*bp = body
+	sig, err := h.s.cfg.Signer.signatureHeader(q.Product, body)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	setRuleHeaders(hdr, res.decision)
+	setSignature(hdr, sig)
 	if !ev.volatile {
-		snap.responses.put(key, newCachedResponse(http.StatusOK, "text/xml; charset=utf-8", body, res.decision.RuleIDHeader(), res.decision.RuleDataVersionHeader(), true))
+		snap.responses.put(key, newCachedResponse(http.StatusOK, "text/xml; charset=utf-8", body, res.decision.RuleIDHeader(), res.decision.RuleDataVersionHeader(), true, sig))
 	}
 	writeBody(w, r, http.StatusOK, "text/xml; charset=utf-8", body)
 }
@@ -281,6 +287,7 @@ func writeCached(w http.ResponseWriter, r *http.Request, hdr http.Header, cr *ca
 		hdr["Rule-ID"] = cr.ruleID
 		hdr["Rule-Data-Version"] = cr.ruleDV
 	}
+	setSignature(hdr, cr.signature)
 	hdr["Content-Type"] = cr.contentType
 	hdr["Content-Length"] = cr.contentLength
 	w.WriteHeader(cr.status)
@@ -294,7 +301,7 @@ func writeCached(w http.ResponseWriter, r *http.Request, hdr http.Header, cr *ca
 func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, q *rules.Query, res outcome, env *blobs.Env, bp *[]byte, snap *snapshot, key []byte, ev *evaluator) {
 	notFound := func() {
 		if !ev.volatile {
-			snap.responses.put(key, newCachedResponse(http.StatusNotFound, "text/html; charset=utf-8", nil, "", "", false))
+			snap.responses.put(key, newCachedResponse(http.StatusNotFound, "text/html; charset=utf-8", nil, "", "", false, nil))
 		}
 		writeBody(w, r, http.StatusNotFound, "text/html; charset=utf-8", nil)
 	}
@@ -312,9 +319,15 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, q *rules.Que
 		return
 	}
 	*bp = body
+	sig, err := h.s.cfg.Signer.signatureHeader(q.Product, body)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	setRuleHeaders(w.Header(), res.decision)
+	setSignature(w.Header(), sig)
 	if !ev.volatile {
-		snap.responses.put(key, newCachedResponse(http.StatusOK, "application/json", body, res.decision.RuleIDHeader(), res.decision.RuleDataVersionHeader(), true))
+		snap.responses.put(key, newCachedResponse(http.StatusOK, "application/json", body, res.decision.RuleIDHeader(), res.decision.RuleDataVersionHeader(), true, sig))
 	}
 	writeBody(w, r, http.StatusOK, "application/json", body)
 }
@@ -324,6 +337,13 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, q *rules.Que
 func setRuleHeaders(hdr http.Header, d rules.Decision) {
 	hdr["Rule-ID"] = []string{d.RuleIDHeader()}
 	hdr["Rule-Data-Version"] = []string{d.RuleDataVersionHeader()}
+}
+
+// setSignature sends the Content-Signature of a signed answer.
+func setSignature(hdr http.Header, sig []string) {
+	if sig != nil {
+		hdr["Content-Signature"] = sig
+	}
 }
 
 // writeError maps an error of the update path to Balrog's answer, in one

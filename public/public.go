@@ -45,6 +45,9 @@ type Config struct {
 	// Metrics receives the role's metrics (package metrics names them);
 	// nil sends nothing.
 	Metrics metrics.Sink
+	// Signer adds a Content-Signature to the update responses of the
+	// products it signs for; nil signs nothing.
+	Signer *Signer
 }
 
 // Service is the public role.

@@ -36,14 +36,18 @@ type cachedResponse struct {
 	contentLength []string
 	ruleID        []string // nil: no Rule-ID / Rule-Data-Version headers
 	ruleDV        []string
-	body          []byte
+	// signature is the Content-Signature value, signed once when the
+	// answer was rendered; nil: the answer is not signed.
+	signature []string
+	body      []byte
 }
 
-func newCachedResponse(status int, contentType string, body []byte, ruleID, ruleDV string, withRule bool) *cachedResponse {
+func newCachedResponse(status int, contentType string, body []byte, ruleID, ruleDV string, withRule bool, signature []string) *cachedResponse {
 	c := &cachedResponse{
 		status:        status,
 		contentType:   []string{contentType},
 		contentLength: []string{strconv.Itoa(len(body))},
+		signature:     signature,
 		body:          append([]byte(nil), body...),
 	}
 	if withRule {
@@ -95,6 +99,9 @@ func (c *respCache) put(key []byte, r *cachedResponse) {
 	}
 	s := c.shard(key)
 	size := len(key) + len(r.body) + 160
+	if r.signature != nil {
+		size += len(r.signature[0])
+	}
 	s.mu.Lock()
 	if s.bytes+size > respCacheBytes/respShards {
 		clear(s.m)

@@ -37,7 +37,7 @@ func loadSpecTables(t *testing.T) specTables {
 	return s
 }
 
-func openMigrated(t *testing.T, d storetest.Database) *DB {
+func openMigrated(t testing.TB, d storetest.Database) *DB {
 	t.Helper()
 	ctx := context.Background()
 	db, err := Open(ctx, d.URL, Options{})
