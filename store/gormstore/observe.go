@@ -1,0 +1,63 @@
+package gormstore
+
+import (
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/balrog-go/balrog/metrics"
+)
+
+// startKey is where the before-callback leaves a statement's start time.
+const startKey = "balrog:query_start"
+
+// registrar is a position in one of gorm's callback chains.
+type registrar interface {
+	Register(name string, fn func(*gorm.DB)) error
+}
+
+// observeQueries registers gorm callbacks that time every statement and
+// count the failed ones (metrics.DBQueryDuration, metrics.DBQueryErrors),
+// tagged op (gorm's statement kind) and table.
+func observeQueries(g *gorm.DB, m metrics.Sink) error {
+	cb := g.Callback()
+	chains := []struct {
+		op            string
+		before, after registrar
+	}{
+		{"create", cb.Create().Before("gorm:create"), cb.Create().After("gorm:create")},
+		{"query", cb.Query().Before("gorm:query"), cb.Query().After("gorm:query")},
+		{"update", cb.Update().Before("gorm:update"), cb.Update().After("gorm:update")},
+		{"delete", cb.Delete().Before("gorm:delete"), cb.Delete().After("gorm:delete")},
+		{"row", cb.Row().Before("gorm:row"), cb.Row().After("gorm:row")},
+		{"raw", cb.Raw().Before("gorm:raw"), cb.Raw().After("gorm:raw")},
+	}
+	before := func(db *gorm.DB) { db.InstanceSet(startKey, time.Now()) }
+	for _, c := range chains {
+		op := c.op
+		after := func(db *gorm.DB) {
+			v, _ := db.InstanceGet(startKey)
+			start, ok := v.(time.Time)
+			if !ok {
+				return
+			}
+			table := db.Statement.Table
+			if table == "" {
+				table = "none"
+			}
+			tags := []string{"op:" + op, "table:" + table}
+			_ = m.Timing(metrics.DBQueryDuration, time.Since(start), tags, 1)
+			if err := db.Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+				_ = m.Incr(metrics.DBQueryErrors, tags, 1)
+			}
+		}
+		if err := c.before.Register("balrog:before_"+op, before); err != nil {
+			return err
+		}
+		if err := c.after.Register("balrog:after_"+op, after); err != nil {
+			return err
+		}
+	}
+	return nil
+}
