@@ -48,6 +48,11 @@ type Config struct {
 	// M2MAccounts maps OIDC machine client ids to account names (Balrog's
 	// M2M_ACCOUNT_MAPPING); an unmapped id is its own account name.
 	M2MAccounts map[string]string
+	// RequestLogSample is the share (0 to 1) of update requests the public
+	// role logs on stdout as balrog.updates lines; 0 is off.
+	RequestLogSample float64
+	// SentryDSN is where panics and 5xx errors are reported; empty is off.
+	SentryDSN string
 }
 
 // setting is one scalar configuration value: its flag, environment
@@ -104,6 +109,15 @@ func settings() []setting {
 			return nil
 		}},
 		{"log-level", []string{"BALROG_LOG_LEVEL"}, "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+		{"request-log-sample", []string{"BALROG_REQUEST_LOG_SAMPLE"}, "0", "share of update requests logged on stdout as balrog.updates JSON lines, 0 to 1 (0: off)", func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 {
+				return fmt.Errorf("%q is not a number from 0 to 1", v)
+			}
+			c.RequestLogSample = f
+			return nil
+		}},
+		{"sentry-dsn", []string{"BALROG_SENTRY_DSN"}, "", "Sentry DSN that panics and 5xx errors are reported to (empty: off)", str(func(c *Config) *string { return &c.SentryDSN })},
 	}
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/balrog-go/balrog/admin/agent"
 	"github.com/balrog-go/balrog/admin/auth"
 	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/public"
 	"github.com/balrog-go/balrog/store/gormstore"
 )
@@ -33,10 +35,19 @@ var roleNames = []string{"public", "admin", "agent", "all"}
 
 // process is a balrog process being assembled from modules.
 type process struct {
-	cfg     Config
-	log     *slog.Logger
-	db      *gormstore.DB
-	metrics statsd.ClientInterface
+	cfg Config
+	log *slog.Logger
+	// stdout receives the update-request log (--request-log-sample).
+	stdout io.Writer
+	db     *gormstore.DB
+	// roles are the roles being built; their joined names tag the metrics
+	// of what they share.
+	roles []string
+	// dbMetrics is the sink of the database (query latency, errors and
+	// schema steps).
+	dbMetrics metrics.Sink
+	// sinks are the DogStatsD clients, by role tag (metrics.go).
+	sinks map[string]*statsd.Client
 
 	// listeners, by role, once built; tests read the bound addresses.
 	listeners map[string]*httpService
@@ -45,7 +56,7 @@ type process struct {
 // modules is the one table of what each role needs and starts.
 func (p *process) modules() map[string]module {
 	return map[string]module{
-		"db":      {init: p.initDB},
+		"db":      {deps: []string{"metrics"}, init: p.initDB},
 		"metrics": {init: p.initMetrics},
 		"public":  {deps: []string{"db", "metrics"}, init: p.initPublic},
 		"admin":   {deps: []string{"db", "metrics"}, init: p.initAdmin},
@@ -95,6 +106,7 @@ func order(table map[string]module, roles []string) []string {
 // build initialises the modules of roles in dependency order and returns
 // the services to run.
 func (p *process) build(ctx context.Context, roles []string) ([]service, error) {
+	p.roles = roles
 	table := p.modules()
 	var services []service
 	for _, name := range order(table, roles) {
@@ -114,7 +126,7 @@ func (p *process) build(ctx context.Context, roles []string) ([]service, error) 
 }
 
 func (p *process) initDB(ctx context.Context) (service, error) {
-	db, err := openDatabase(ctx, p.cfg, p.log, true)
+	db, err := openDatabase(ctx, p.cfg, p.log, p.dbMetrics, true)
 	if err != nil {
 		return nil, err
 	}
@@ -122,16 +134,14 @@ func (p *process) initDB(ctx context.Context) (service, error) {
 	return nil, nil
 }
 
+// initMetrics builds the sink of what the roles share; each role builds
+// its own (forRole).
 func (p *process) initMetrics(ctx context.Context) (service, error) {
-	if p.cfg.StatsdAddr == "" {
-		p.metrics = &statsd.NoOpClient{}
-		return nil, nil
-	}
-	c, err := statsd.New(p.cfg.StatsdAddr, statsd.WithNamespace("balrog."), statsd.WithTags([]string{"version:" + Build().Version}))
+	m, err := p.forRole(processRole(p.roles))
 	if err != nil {
-		return nil, fmt.Errorf("statsd client for %s: %w", p.cfg.StatsdAddr, err)
+		return nil, err
 	}
-	p.metrics = c
+	p.dbMetrics = m
 	return nil, nil
 }
 
@@ -153,11 +163,17 @@ func (p *process) initPublic(ctx context.Context) (service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("domain_allowlist: %w", err)
 	}
+	m, err := p.forRole("public")
+	if err != nil {
+		return nil, err
+	}
 	svc := public.New(p.db, public.Config{
 		Allowlist:       allowlist,
 		ForceHosts:      p.cfg.SpecialForceHosts,
 		RefreshInterval: p.cfg.RefreshInterval,
-		Metrics:         p.forRole("public"),
+		Metrics:         m,
+		UpdateLog:       p.stdout,
+		UpdateLogSample: p.cfg.RequestLogSample,
 	}, p.log)
 	// Load before listening, so the first request is answered from data.
 	// A database that does not answer now is retried by the refresh loop.
@@ -181,9 +197,9 @@ func (p *process) initPublic(ctx context.Context) (service, error) {
 			return nil, err
 		}
 		pprofListener.server.WriteTimeout = 0 // profiles stream for their duration
-		return serviceGroup{svc, listener, pprofListener}, nil
+		return serviceGroup{svc, h, listener, pprofListener}, nil
 	}
-	return serviceGroup{svc, listener}, nil
+	return serviceGroup{svc, h, listener}, nil
 }
 
 func (p *process) initAdmin(ctx context.Context) (service, error) {
@@ -210,6 +226,10 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 		}
 		authn = oidc
 	}
+	m, err := p.forRole("admin")
+	if err != nil {
+		return nil, err
+	}
 	e := newEcho()
 	dockerflow(e, func(ctx context.Context) (string, error) {
 		n, err := p.db.Watchdog(ctx)
@@ -218,7 +238,7 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 	admin.New(gormstore.NewAdminStore(p.db), admin.Config{
 		Auth:           authn,
 		M2MAccounts:    p.cfg.M2MAccounts,
-		Metrics:        p.forRole("admin"),
+		Metrics:        m,
 		CORSOrigins:    p.cfg.CORSOrigins,
 		Allowlist:      allowlist,
 		SystemAccounts: p.cfg.SystemAccounts,
@@ -240,7 +260,11 @@ func (p *process) initAgent(ctx context.Context) (service, error) {
 		SystemAccounts: p.cfg.SystemAccounts,
 		Log:            p.log,
 	})
-	loop := agent.New(enactor, agent.Config{Interval: p.cfg.AgentInterval, Log: p.log, Metrics: p.forRole("agent")})
+	m, err := p.forRole("agent")
+	if err != nil {
+		return nil, err
+	}
+	loop := agent.New(enactor, agent.Config{Interval: p.cfg.AgentInterval, Log: p.log, Metrics: m})
 	e := newEcho()
 	dockerflow(e, func(ctx context.Context) (string, error) {
 		return "OK", p.db.Ping(ctx)
