@@ -111,6 +111,7 @@ stops the process. Against MySQL, serve refuses to start until
 
 func (p *process) close() {
 	p.closeMetrics()
+	p.reporter.flush()
 	if p.db != nil {
 		_ = p.db.Close()
 	}

@@ -48,6 +48,8 @@ type process struct {
 	dbMetrics metrics.Sink
 	// sinks are the DogStatsD clients, by role tag (metrics.go).
 	sinks map[string]*statsd.Client
+	// reporter sends errors to Sentry; nil without --sentry-dsn.
+	reporter *sentryReporter
 
 	// listeners, by role, once built; tests read the bound addresses.
 	listeners map[string]*httpService
@@ -58,9 +60,10 @@ func (p *process) modules() map[string]module {
 	return map[string]module{
 		"db":      {deps: []string{"metrics"}, init: p.initDB},
 		"metrics": {init: p.initMetrics},
-		"public":  {deps: []string{"db", "metrics"}, init: p.initPublic},
-		"admin":   {deps: []string{"db", "metrics"}, init: p.initAdmin},
-		"agent":   {deps: []string{"db", "metrics"}, init: p.initAgent},
+		"sentry":  {init: p.initSentry},
+		"public":  {deps: []string{"db", "metrics", "sentry"}, init: p.initPublic},
+		"admin":   {deps: []string{"db", "metrics", "sentry"}, init: p.initAdmin},
+		"agent":   {deps: []string{"db", "metrics", "sentry"}, init: p.initAgent},
 		"all":     {deps: []string{"public", "admin", "agent"}},
 	}
 }
@@ -145,6 +148,15 @@ func (p *process) initMetrics(ctx context.Context) (service, error) {
 	return nil, nil
 }
 
+func (p *process) initSentry(ctx context.Context) (service, error) {
+	r, err := newSentryReporter(p.cfg.SentryDSN)
+	if err != nil {
+		return nil, err
+	}
+	p.reporter = r
+	return nil, nil
+}
+
 // serveHTTP binds a role's listener and keeps it for tests.
 func (p *process) serveHTTP(role, addr string, h http.Handler, wrap func(net.Listener) net.Listener) (*httpService, error) {
 	s, err := listen(role, addr, h, p.log, wrap)
@@ -174,6 +186,7 @@ func (p *process) initPublic(ctx context.Context) (service, error) {
 		Metrics:         m,
 		UpdateLog:       p.stdout,
 		UpdateLogSample: p.cfg.RequestLogSample,
+		ReportError:     p.reporter.forRole("public"),
 	}, p.log)
 	// Load before listening, so the first request is answered from data.
 	// A database that does not answer now is retried by the refresh loop.
@@ -239,6 +252,7 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 		Auth:           authn,
 		M2MAccounts:    p.cfg.M2MAccounts,
 		Metrics:        m,
+		ReportError:    p.reporter.forRole("admin"),
 		CORSOrigins:    p.cfg.CORSOrigins,
 		Allowlist:      allowlist,
 		SystemAccounts: p.cfg.SystemAccounts,
@@ -264,7 +278,7 @@ func (p *process) initAgent(ctx context.Context) (service, error) {
 	if err != nil {
 		return nil, err
 	}
-	loop := agent.New(enactor, agent.Config{Interval: p.cfg.AgentInterval, Log: p.log, Metrics: m})
+	loop := agent.New(enactor, agent.Config{Interval: p.cfg.AgentInterval, Log: p.log, Metrics: m, ReportError: p.reporter.forRole("agent")})
 	e := newEcho()
 	dockerflow(e, func(ctx context.Context) (string, error) {
 		return "OK", p.db.Ping(ctx)
