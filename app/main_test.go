@@ -165,7 +165,7 @@ func TestRoleTable(t *testing.T) {
 			}
 		}
 	}
-	if got := order(table, []string{"public"}); strings.Join(got, ",") != "db,metrics,public" {
-		t.Errorf("public starts %v, want db, metrics, public", got)
+	if got := order(table, []string{"public"}); strings.Join(got, ",") != "metrics,db,sentry,public" {
+		t.Errorf("public starts %v, want metrics, db, sentry, public", got)
 	}
 }
