@@ -123,21 +123,7 @@ func TestStatsdMetrics(t *testing.T) {
 	admin := "http://" + s.addr("admin")
 	call := func(method, path, user, body string) int {
 		t.Helper()
-		req, _ := http.NewRequest(method, admin+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if user != "" {
-			req.Header.Set("X-Balrog-Dev-User", user)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode >= 400 {
-			b, _ := io.ReadAll(resp.Body)
-			t.Logf("%s %s: %d %s", method, path, resp.StatusCode, b)
-		}
-		return resp.StatusCode
+		return adminCall(t, method, admin+path, user, "", body)
 	}
 	get(t, admin+"/rules")
 	rule := `{"product": "ObsTest", "channel": "release", "mapping": "CDM-16", "update_type": "minor", "priority": 1, "backgroundRate": 100}`
@@ -217,4 +203,28 @@ func TestStatsdMetrics(t *testing.T) {
 			t.Errorf("no %s in what DogStatsD received:\n%s", want, strings.Join(all, "\n"))
 		}
 	}
+}
+
+// adminCall sends an admin API request as user (the dev header; none when
+// empty), with a bearer token when one is given, and returns the status.
+func adminCall(t *testing.T, method, url, user, token, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if user != "" {
+		req.Header.Set("X-Balrog-Dev-User", user)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Logf("%s %s: %d %s", method, url, resp.StatusCode, b)
+	}
+	return resp.StatusCode
 }

@@ -20,18 +20,7 @@ func TestAdminRequestLog(t *testing.T) {
 	ctx := startServe(t, d.URL, "--role", "admin", "--auth", "dev", "--log-format", "json")
 	const secret = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu.c2lnbmF0dXJl"
 	do := func(method, path, user, body string) int {
-		req, _ := http.NewRequest(method, "http://"+ctx.addr("admin")+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+secret)
-		req.Header.Set("Content-Type", "application/json")
-		if user != "" {
-			req.Header.Set("X-Balrog-Dev-User", user)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return adminCall(t, method, "http://"+ctx.addr("admin")+path, user, secret, body)
 	}
 	do("GET", "/rules", "", "")
 	do("POST", "/api/rules", "ops@example.com", `{"product": "Firefox", "channel": "release", "mapping": null, "update_type": "minor", "priority": 1, "backgroundRate": 100}`)
