@@ -346,6 +346,10 @@ func setRuleHeaders(hdr http.Header, d rules.Decision) {
 // writeError maps an error of the update path to Balrog's answer, in one
 // place.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	sw, _ := w.(*statusWriter)
+	if sw != nil {
+		sw.hasOutcome, sw.release = false, "" // an error is no outcome
+	}
 	var bad *rules.BadInputError
 	var invalid *rules.QueryValidationError
 	switch {
@@ -358,7 +362,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		writeProblem(w, http.StatusServiceUnavailable, "Service Unavailable", "The update data is not available right now.")
 	default:
 		route := routeOther
-		if sw, ok := w.(*statusWriter); ok && sw.route != nil {
+		if sw != nil && sw.route != nil {
 			route = sw.route.name
 		}
 		h.s.log.Error("public: request failed", "route", route, "error", err.Error())
