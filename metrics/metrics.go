@@ -88,7 +88,8 @@ var OutcomeTags = func() (t [len(Outcomes)][]string) {
 // role:migrate).
 const (
 	// DBQueryDuration (timing) is the latency of one gorm statement,
-	// tagged op (create, query, update, delete, row, raw) and table.
+	// tagged op (create, query, update, delete, row, raw, or
+	// change_marker: the public role's poll) and table.
 	DBQueryDuration = "db.query_duration"
 	// DBQueryErrors (count) are statements that failed (a missing row is
 	// not a failure), with the same tags.

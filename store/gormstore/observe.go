@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -42,15 +43,7 @@ func observeQueries(g *gorm.DB, m metrics.Sink) error {
 			if !ok {
 				return
 			}
-			table := db.Statement.Table
-			if table == "" {
-				table = "none"
-			}
-			tags := []string{"op:" + op, "table:" + table}
-			_ = m.Timing(metrics.DBQueryDuration, time.Since(start), tags, 1)
-			if err := db.Error; err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
-				_ = m.Incr(metrics.DBQueryErrors, tags, 1)
-			}
+			recordQuery(m, op, db.Statement.Table, time.Since(start), db.Error)
 		}
 		if err := c.before.Register("balrog:before_"+op, before); err != nil {
 			return err
@@ -60,4 +53,19 @@ func observeQueries(g *gorm.DB, m metrics.Sink) error {
 		}
 	}
 	return nil
+}
+
+// recordQuery sends the latency of one statement and counts it when it
+// failed (a missing row is no failure). The table tag is the table name
+// without an alias, "none" for raw SQL.
+func recordQuery(m metrics.Sink, op, table string, d time.Duration, err error) {
+	table, _, _ = strings.Cut(table, " ")
+	if table == "" {
+		table = "none"
+	}
+	tags := []string{"op:" + op, "table:" + table}
+	_ = m.Timing(metrics.DBQueryDuration, d, tags, 1)
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		_ = m.Incr(metrics.DBQueryErrors, tags, 1)
+	}
 }
