@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -77,5 +79,23 @@ func TestWriteOutcome(t *testing.T) {
 		if !slices.Contains(metrics.WriteOutcomes[:], got) {
 			t.Errorf("%q is not in metrics.WriteOutcomes", got)
 		}
+	}
+}
+
+// TestPanicReported checks that a handler's panic is answered 500 in
+// Balrog's error shape and reported once with the route pattern.
+func TestPanicReported(t *testing.T) {
+	var reported []string
+	e := New(nil, Config{Auth: auth.NewDev(), ReportError: func(route string, err error) {
+		reported = append(reported, route+": "+err.Error())
+	}}).Handler()
+	e.GET("/boom/:id", func(echo.Context) error { panic("kaboom") })
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "/boom/7?token=secret", nil))
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), `"title":"Internal Server Error"`) {
+		t.Fatalf("answer %d %s", rec.Code, rec.Body.String())
+	}
+	if len(reported) != 1 || reported[0] != "/boom/:id: panic: kaboom" {
+		t.Errorf("reported %q", reported)
 	}
 }
