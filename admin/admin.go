@@ -38,9 +38,11 @@ type Config struct {
 	// (Balrog's CORS_ORIGINS); "*" allows any. Empty: no
 	// Access-Control-Allow-Origin header at all.
 	CORSOrigins []string
-	// Metrics receives admin.requests and admin.request_duration; nil
-	// sends nothing.
+	// Metrics receives the admin.* metrics; nil sends nothing.
 	Metrics metrics.Sink
+	// ReportError receives panics and 5xx errors with the route pattern
+	// (Sentry, in package app); nil reports nothing.
+	ReportError func(route string, err error)
 	// Log receives internal errors.
 	Log *slog.Logger
 	// Evaluator answers update URLs as the public role would (explain,
@@ -63,6 +65,9 @@ func New(st *gormstore.AdminStore, cfg Config) *Server {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.Discard{}
 	}
+	if cfg.ReportError == nil {
+		cfg.ReportError = func(string, error) {}
+	}
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -73,9 +78,9 @@ func New(st *gormstore.AdminStore, cfg Config) *Server {
 // Register adds the admin routes, the error handler and the middleware
 // (security headers, body limit, the /api prefix alias) to e.
 func (s *Server) Register(e *echo.Echo) {
-	e.HTTPErrorHandler = errorHandler(s.log)
+	e.HTTPErrorHandler = s.errorHandler
 	e.Pre(stripAPIPrefix)
-	e.Use(s.requestLog)
+	e.Use(s.requestLog, recoverPanic)
 	e.Use(securityHeaders)
 	e.Use(s.corsOrigin)
 	e.Use(s.bodyLimit)

@@ -3,7 +3,6 @@ package admin
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -82,32 +81,53 @@ func denied(format string, args ...any) error {
 }
 
 // errorHandler maps every error a handler returns to Balrog's answer. It is
-// the one place where errors become HTTP statuses (admin.md §3.3).
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
-	return func(err error, c echo.Context) {
-		if c.Response().Committed {
-			return
-		}
-		p := problemOf(err, c.Request().Method)
-		if p.Status >= 500 {
-			log.Error("admin request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "error", err.Error())
-		}
-		body := map[string]any{"type": "about:blank", "title": p.Title, "detail": p.Detail, "status": p.Status}
-		if p.NullTitle {
-			body["title"] = nil
-		}
-		if p.Exception != nil {
-			body["exception"] = p.Exception
-		}
-		if p.Data != nil {
-			body["data"] = p.Data
-		}
-		ct := p.ContentType
-		if ct == "" {
-			ct = ctJSON
-		}
-		_ = writeJSON(c, p.Status, ct, body)
+// the one place where errors become HTTP statuses (admin.md §3.3); a 5xx is
+// logged and reported (Config.ReportError) here, once.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
 	}
+	p := problemOf(err, c.Request().Method)
+	if p.Status >= 500 {
+		s.log.Error("admin request failed", "method", c.Request().Method, "route", c.Path(), "error", err.Error())
+		s.cfg.ReportError(c.Path(), err)
+	}
+	writeProblem(c, p)
+}
+
+// writeProblem renders p as Balrog's error body.
+func writeProblem(c echo.Context, p *Problem) {
+	body := map[string]any{"type": "about:blank", "title": p.Title, "detail": p.Detail, "status": p.Status}
+	if p.NullTitle {
+		body["title"] = nil
+	}
+	if p.Exception != nil {
+		body["exception"] = p.Exception
+	}
+	if p.Data != nil {
+		body["data"] = p.Data
+	}
+	ct := p.ContentType
+	if ct == "" {
+		ct = ctJSON
+	}
+	_ = writeJSON(c, p.Status, ct, body)
+}
+
+// writeOutcome is the outcome tag of an admin write (metrics.WriteOutcomes)
+// from the error its handler returned and the status sent.
+func writeOutcome(err error, status int) string {
+	switch {
+	case errors.Is(err, store.ErrOutdated), errors.As(err, new(*ChangeScheduled)), errors.As(err, new(*UpdateMerge)):
+		return "conflict"
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return "denied"
+	case status >= 500:
+		return "error"
+	case status >= 400:
+		return "invalid"
+	}
+	return "ok"
 }
 
 // problemOf classifies err.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/balrog-go/balrog/admin"
 	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/store/gormstore"
 )
 
@@ -29,7 +30,7 @@ line per assertion, then a summary; the exit status is 1 when any assertion fail
 			if err != nil {
 				return fmt.Errorf("domain_allowlist: %w", err)
 			}
-			db, err := openDatabase(cmd.Context(), cfg, p.log, true)
+			db, err := openDatabase(cmd.Context(), cfg, p.log, metrics.Discard{}, true)
 			if err != nil {
 				return err
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/store/gormstore"
 )
 
@@ -157,5 +158,5 @@ func (e env) openCommandDB(cmd *cobra.Command, serving bool) (*gormstore.DB, err
 	if err != nil {
 		return nil, err
 	}
-	return openDatabase(cmd.Context(), cfg, p.log, serving)
+	return openDatabase(cmd.Context(), cfg, p.log, metrics.Discard{}, serving)
 }

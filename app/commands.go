@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/migrations"
 )
 
@@ -64,7 +65,7 @@ func (e env) setup(cmd *cobra.Command) (Config, *process, error) {
 	if err != nil {
 		return cfg, nil, err
 	}
-	return cfg, &process{cfg: cfg, log: newLogger(cfg, e.stderr)}, nil
+	return cfg, &process{cfg: cfg, log: newLogger(cfg, e.stderr), stdout: e.stdout}, nil
 }
 
 func (e env) serveCommand() *cobra.Command {
@@ -110,9 +111,8 @@ stops the process. Against MySQL, serve refuses to start until
 }
 
 func (p *process) close() {
-	if p.metrics != nil {
-		_ = p.metrics.Close()
-	}
+	p.closeMetrics()
+	p.reporter.flush()
 	if p.db != nil {
 		_ = p.db.Close()
 	}
@@ -134,7 +134,12 @@ func (e env) migrateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := openDatabase(cmd.Context(), cfg, p.log, false)
+			m, err := p.forRole("migrate")
+			if err != nil {
+				return err
+			}
+			defer p.closeMetrics()
+			db, err := openDatabase(cmd.Context(), cfg, p.log, m, false)
 			if err != nil {
 				return err
 			}
@@ -205,7 +210,7 @@ server configuration: pass it to serve with --config.`,
 			if err := checkBlobs(ds, cfg.DomainAllowlist, skipValidation, p.log); err != nil {
 				return err
 			}
-			db, err := openDatabase(cmd.Context(), cfg, p.log, true)
+			db, err := openDatabase(cmd.Context(), cfg, p.log, metrics.Discard{}, true)
 			if err != nil {
 				return err
 			}
@@ -235,7 +240,7 @@ func (e env) createAdminCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := openDatabase(cmd.Context(), cfg, p.log, true)
+			db, err := openDatabase(cmd.Context(), cfg, p.log, metrics.Discard{}, true)
 			if err != nil {
 				return err
 			}

@@ -55,6 +55,11 @@ type Config struct {
 	SigningKeyFile  string
 	SigningX5U      string
 	SigningProducts []string
+	// RequestLogSample is the share (0 to 1) of update requests the public
+	// role logs on stdout as balrog.updates lines; 0 is off.
+	RequestLogSample float64
+	// SentryDSN is where panics and 5xx errors are reported; empty is off.
+	SentryDSN string
 }
 
 // setting is one scalar configuration value: its flag, environment
@@ -117,6 +122,15 @@ func settings() []setting {
 			c.SigningProducts = splitList(v)
 			return nil
 		}},
+		{"request-log-sample", []string{"BALROG_REQUEST_LOG_SAMPLE"}, "0", "share of update requests logged on stdout as balrog.updates JSON lines, 0 to 1 (0: off)", func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 {
+				return fmt.Errorf("%q is not a number from 0 to 1", v)
+			}
+			c.RequestLogSample = f
+			return nil
+		}},
+		{"sentry-dsn", []string{"BALROG_SENTRY_DSN"}, "", "Sentry DSN that panics and 5xx errors are reported to (empty: off)", str(func(c *Config) *string { return &c.SentryDSN })},
 	}
 }
 

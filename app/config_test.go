@@ -109,6 +109,8 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"bad interval env", nil, map[string]string{"BALROG_AGENT_INTERVAL": "soon"}, "BALROG_AGENT_INTERVAL"},
 		{"bad address", []string{"--public-addr", "nowhere"}, nil, "setting public-addr"},
 		{"bad log format", []string{"--log-format", "xml"}, nil, "setting log-format"},
+		{"sample above 1", []string{"--request-log-sample", "1.5"}, nil, "--request-log-sample"},
+		{"sample not a number env", nil, map[string]string{"BALROG_REQUEST_LOG_SAMPLE": "half"}, "BALROG_REQUEST_LOG_SAMPLE"},
 		{"unknown file key", []string{"--config", write("colour: blue\n")}, nil, `unknown setting "colour"`},
 		{"allowlist shape", []string{"--config", write("domain_allowlist:\n  a.org: 3\n")}, nil, "domain_allowlist"},
 		{"bad regex", []string{"--config", write("domain_allowlist:\n  a.org:\n    '(unclosed': [X]\n")}, nil, "domain_allowlist"},

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/migrations"
 	"github.com/balrog-go/balrog/store"
 	"github.com/balrog-go/balrog/store/gormstore"
@@ -16,8 +17,8 @@ import (
 // schema: the embedded SQLite default is migrated in place (a first-time user
 // needs no extra step); any other database must have this binary's pre steps
 // applied, and may have newer ones.
-func openDatabase(ctx context.Context, cfg Config, log *slog.Logger, serving bool) (*gormstore.DB, error) {
-	db, err := gormstore.Open(ctx, cfg.DB, gormstore.Options{})
+func openDatabase(ctx context.Context, cfg Config, log *slog.Logger, m metrics.Sink, serving bool) (*gormstore.DB, error) {
+	db, err := gormstore.Open(ctx, cfg.DB, gormstore.Options{Metrics: m})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/metrics"
 )
 
 // explainCommand is `balrog explain URL`: the answer the public role gives
@@ -43,7 +44,7 @@ should-serve decision, and the exact response. --force=true answers as with forc
 			if err != nil {
 				return fmt.Errorf("domain_allowlist: %w", err)
 			}
-			db, err := openDatabase(cmd.Context(), cfg, p.log, false)
+			db, err := openDatabase(cmd.Context(), cfg, p.log, metrics.Discard{}, false)
 			if err != nil {
 				return err
 			}

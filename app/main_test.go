@@ -70,6 +70,7 @@ type server struct {
 	done   chan struct{} // closed when serve has returned
 	code   int           // serve's exit status, once done is closed
 	stderr *syncBuffer
+	stdout *syncBuffer
 }
 
 // addr returns the bound address of a role's listener.
@@ -94,11 +95,11 @@ func startServe(t *testing.T, dbURL string, extra ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan *process, 1)
-	errOut := &syncBuffer{}
-	e := env{stdout: &syncBuffer{}, stderr: errOut, getenv: environ(nil), started: func(p *process) { started <- p }}
+	errOut, out := &syncBuffer{}, &syncBuffer{}
+	e := env{stdout: out, stderr: errOut, getenv: environ(nil), started: func(p *process) { started <- p }}
 	args := append([]string{"serve", "--db", dbURL, "--log-format", "text",
 		"--public-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--agent-addr", "127.0.0.1:0"}, extra...)
-	s := &server{cancel: cancel, done: make(chan struct{}), stderr: errOut}
+	s := &server{cancel: cancel, done: make(chan struct{}), stderr: errOut, stdout: out}
 	go func() {
 		s.code = e.run(ctx, args)
 		close(s.done)
@@ -164,7 +165,7 @@ func TestRoleTable(t *testing.T) {
 			}
 		}
 	}
-	if got := order(table, []string{"public"}); strings.Join(got, ",") != "db,metrics,public" {
-		t.Errorf("public starts %v, want db, metrics, public", got)
+	if got := order(table, []string{"public"}); strings.Join(got, ",") != "metrics,db,sentry,public" {
+		t.Errorf("public starts %v, want metrics, db, sentry, public", got)
 	}
 }

@@ -1,38 +1,48 @@
 package app
 
 import (
-	"time"
+	"fmt"
+	"strings"
+
+	"github.com/DataDog/datadog-go/v5/statsd"
 
 	"github.com/balrog-go/balrog/metrics"
 )
 
-// roleSink adds a role's constant tag to every metric it sends, without
-// allocating when the caller has no tags of its own.
-type roleSink struct {
-	sink metrics.Sink
-	tags []string
-}
-
-// forRole returns the process's sink tagged role:<role>.
-func (p *process) forRole(role string) metrics.Sink {
-	return roleSink{sink: p.metrics, tags: []string{"role:" + role}}
-}
-
-func (r roleSink) with(tags []string) []string {
-	if len(tags) == 0 {
-		return r.tags
+// forRole returns the metrics sink of a role: a DogStatsD client with the
+// namespace "balrog." and the constant tags role:<role> and
+// version:<version>, or metrics.Discard when --statsd-addr is unset. Each
+// role has its own client, so the roles send their own tags without adding
+// them per metric (which would allocate on the hot path).
+func (p *process) forRole(role string) (metrics.Sink, error) {
+	if p.cfg.StatsdAddr == "" {
+		return metrics.Discard{}, nil
 	}
-	return append(append(make([]string, 0, len(r.tags)+len(tags)), r.tags...), tags...)
+	if c, ok := p.sinks[role]; ok {
+		return c, nil
+	}
+	c, err := statsd.New(p.cfg.StatsdAddr,
+		statsd.WithNamespace("balrog."),
+		statsd.WithTags([]string{"role:" + role, "version:" + Build().Version}))
+	if err != nil {
+		return nil, fmt.Errorf("statsd client for %s: %w", p.cfg.StatsdAddr, err)
+	}
+	if p.sinks == nil {
+		p.sinks = map[string]*statsd.Client{}
+	}
+	p.sinks[role] = c
+	return c, nil
 }
 
-func (r roleSink) Incr(name string, tags []string, rate float64) error {
-	return r.sink.Incr(name, r.with(tags), rate)
+// processRole is the role tag of what the roles of a process share (the
+// database): the roles joined with "+" (a comma would split the tag).
+func processRole(roles []string) string {
+	return strings.Join(roles, "+")
 }
 
-func (r roleSink) Gauge(name string, value float64, tags []string, rate float64) error {
-	return r.sink.Gauge(name, value, r.with(tags), rate)
-}
-
-func (r roleSink) Timing(name string, value time.Duration, tags []string, rate float64) error {
-	return r.sink.Timing(name, value, r.with(tags), rate)
+// closeMetrics flushes and closes every client.
+func (p *process) closeMetrics() {
+	for _, c := range p.sinks {
+		_ = c.Close()
+	}
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/balrog-go/balrog/admin/agent"
 	"github.com/balrog-go/balrog/admin/auth"
 	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/public"
 	"github.com/balrog-go/balrog/store/gormstore"
 )
@@ -33,10 +35,21 @@ var roleNames = []string{"public", "admin", "agent", "all"}
 
 // process is a balrog process being assembled from modules.
 type process struct {
-	cfg     Config
-	log     *slog.Logger
-	db      *gormstore.DB
-	metrics statsd.ClientInterface
+	cfg Config
+	log *slog.Logger
+	// stdout receives the update-request log (--request-log-sample).
+	stdout io.Writer
+	db     *gormstore.DB
+	// roles are the roles being built; their joined names tag the metrics
+	// of what they share.
+	roles []string
+	// dbMetrics is the sink of the database (query latency, errors and
+	// schema steps).
+	dbMetrics metrics.Sink
+	// sinks are the DogStatsD clients, by role tag (metrics.go).
+	sinks map[string]*statsd.Client
+	// reporter sends errors to Sentry; nil without --sentry-dsn.
+	reporter *sentryReporter
 
 	// listeners, by role, once built; tests read the bound addresses.
 	listeners map[string]*httpService
@@ -45,11 +58,12 @@ type process struct {
 // modules is the one table of what each role needs and starts.
 func (p *process) modules() map[string]module {
 	return map[string]module{
-		"db":      {init: p.initDB},
+		"db":      {deps: []string{"metrics"}, init: p.initDB},
 		"metrics": {init: p.initMetrics},
-		"public":  {deps: []string{"db", "metrics"}, init: p.initPublic},
-		"admin":   {deps: []string{"db", "metrics"}, init: p.initAdmin},
-		"agent":   {deps: []string{"db", "metrics"}, init: p.initAgent},
+		"sentry":  {init: p.initSentry},
+		"public":  {deps: []string{"db", "metrics", "sentry"}, init: p.initPublic},
+		"admin":   {deps: []string{"db", "metrics", "sentry"}, init: p.initAdmin},
+		"agent":   {deps: []string{"db", "metrics", "sentry"}, init: p.initAgent},
 		"all":     {deps: []string{"public", "admin", "agent"}},
 	}
 }
@@ -95,6 +109,7 @@ func order(table map[string]module, roles []string) []string {
 // build initialises the modules of roles in dependency order and returns
 // the services to run.
 func (p *process) build(ctx context.Context, roles []string) ([]service, error) {
+	p.roles = roles
 	table := p.modules()
 	var services []service
 	for _, name := range order(table, roles) {
@@ -114,7 +129,7 @@ func (p *process) build(ctx context.Context, roles []string) ([]service, error) 
 }
 
 func (p *process) initDB(ctx context.Context) (service, error) {
-	db, err := openDatabase(ctx, p.cfg, p.log, true)
+	db, err := openDatabase(ctx, p.cfg, p.log, p.dbMetrics, true)
 	if err != nil {
 		return nil, err
 	}
@@ -122,16 +137,23 @@ func (p *process) initDB(ctx context.Context) (service, error) {
 	return nil, nil
 }
 
+// initMetrics builds the sink of what the roles share; each role builds
+// its own (forRole).
 func (p *process) initMetrics(ctx context.Context) (service, error) {
-	if p.cfg.StatsdAddr == "" {
-		p.metrics = &statsd.NoOpClient{}
-		return nil, nil
-	}
-	c, err := statsd.New(p.cfg.StatsdAddr, statsd.WithNamespace("balrog."), statsd.WithTags([]string{"version:" + Build().Version}))
+	m, err := p.forRole(processRole(p.roles))
 	if err != nil {
-		return nil, fmt.Errorf("statsd client for %s: %w", p.cfg.StatsdAddr, err)
+		return nil, err
 	}
-	p.metrics = c
+	p.dbMetrics = m
+	return nil, nil
+}
+
+func (p *process) initSentry(ctx context.Context) (service, error) {
+	r, err := newSentryReporter(p.cfg.SentryDSN)
+	if err != nil {
+		return nil, err
+	}
+	p.reporter = r
 	return nil, nil
 }
 
@@ -157,12 +179,19 @@ func (p *process) initPublic(ctx context.Context) (service, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := p.forRole("public")
+	if err != nil {
+		return nil, err
+	}
 	svc := public.New(p.db, public.Config{
 		Allowlist:       allowlist,
 		ForceHosts:      p.cfg.SpecialForceHosts,
 		RefreshInterval: p.cfg.RefreshInterval,
-		Metrics:         p.forRole("public"),
+		Metrics:         m,
 		Signer:          signer,
+		UpdateLog:       p.stdout,
+		UpdateLogSample: p.cfg.RequestLogSample,
+		ReportError:     p.reporter.forRole("public"),
 	}, p.log)
 	// Load before listening, so the first request is answered from data.
 	// A database that does not answer now is retried by the refresh loop.
@@ -186,9 +215,9 @@ func (p *process) initPublic(ctx context.Context) (service, error) {
 			return nil, err
 		}
 		pprofListener.server.WriteTimeout = 0 // profiles stream for their duration
-		return serviceGroup{svc, listener, pprofListener}, nil
+		return serviceGroup{svc, h, listener, pprofListener}, nil
 	}
-	return serviceGroup{svc, listener}, nil
+	return serviceGroup{svc, h, listener}, nil
 }
 
 func (p *process) initAdmin(ctx context.Context) (service, error) {
@@ -215,6 +244,10 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 		}
 		authn = oidc
 	}
+	m, err := p.forRole("admin")
+	if err != nil {
+		return nil, err
+	}
 	e := newEcho()
 	dockerflow(e, func(ctx context.Context) (string, error) {
 		n, err := p.db.Watchdog(ctx)
@@ -227,7 +260,8 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 	admin.New(gormstore.NewAdminStore(p.db), admin.Config{
 		Auth:           authn,
 		M2MAccounts:    p.cfg.M2MAccounts,
-		Metrics:        p.forRole("admin"),
+		Metrics:        m,
+		ReportError:    p.reporter.forRole("admin"),
 		CORSOrigins:    p.cfg.CORSOrigins,
 		Allowlist:      allowlist,
 		SystemAccounts: p.cfg.SystemAccounts,
@@ -255,7 +289,11 @@ func (p *process) initAgent(ctx context.Context) (service, error) {
 		Log:            p.log,
 		Evaluator:      evaluator,
 	})
-	loop := agent.New(enactor, agent.Config{Interval: p.cfg.AgentInterval, Log: p.log, Metrics: p.forRole("agent")})
+	m, err := p.forRole("agent")
+	if err != nil {
+		return nil, err
+	}
+	loop := agent.New(enactor, agent.Config{Interval: p.cfg.AgentInterval, Log: p.log, Metrics: m, ReportError: p.reporter.forRole("agent")})
 	e := newEcho()
 	dockerflow(e, func(ctx context.Context) (string, error) {
 		return "OK", p.db.Ping(ctx)

@@ -12,6 +12,7 @@ import (
 // Sink receives metrics. *statsd.Client and *statsd.NoOpClient satisfy it.
 type Sink interface {
 	Incr(name string, tags []string, rate float64) error
+	Count(name string, value int64, tags []string, rate float64) error
 	Gauge(name string, value float64, tags []string, rate float64) error
 	Timing(name string, value time.Duration, tags []string, rate float64) error
 }
@@ -20,6 +21,7 @@ type Sink interface {
 type Discard struct{}
 
 func (Discard) Incr(string, []string, float64) error                  { return nil }
+func (Discard) Count(string, int64, []string, float64) error          { return nil }
 func (Discard) Gauge(string, float64, []string, float64) error        { return nil }
 func (Discard) Timing(string, time.Duration, []string, float64) error { return nil }
 
@@ -33,6 +35,68 @@ const (
 	SnapshotRefreshErrors = "public.snapshot.refresh_errors"
 	// BlobCacheEntries (gauge) is how many parsed blobs are cached.
 	BlobCacheEntries = "public.blob_cache.entries"
+	// BlobCacheHits (count) are blob lookups answered from the cache.
+	BlobCacheHits = "public.blob_cache.hits"
+	// BlobCacheMisses (count) are blob lookups that read and parsed the
+	// release from the database.
+	BlobCacheMisses = "public.blob_cache.misses"
+)
+
+// Public role: requests and what rule evaluation decided.
+const (
+	// PublicRequests (count) are public requests other than the
+	// Dockerflow endpoints, tagged route (the route pattern: U1…U6, U3e,
+	// J1, J2, update_other, or the /api/v1 or static path pattern) and
+	// status_class.
+	PublicRequests = "public.requests"
+	// PublicRequestDuration (timing) is their latency, with the same tags.
+	PublicRequestDuration = "public.request_duration"
+	// UpdateOutcomes (count) are answered update requests, tagged outcome
+	// (one of Outcomes), whether rendered or taken from the response
+	// cache.
+	UpdateOutcomes = "public.update_outcomes"
+)
+
+// Outcome is what an answered update request served.
+type Outcome uint8
+
+// The outcomes of rule evaluation, in the order of Outcomes.
+const (
+	OutcomeServed Outcome = iota
+	OutcomeNoUpdate
+	OutcomeFallback
+	OutcomeShutoff
+	OutcomeDesupport
+)
+
+// Outcomes are the values of the outcome tag, indexed by Outcome.
+var Outcomes = [...]string{"served", "no_update", "fallback", "shutoff", "desupport"}
+
+// String is the outcome's tag value.
+func (o Outcome) String() string { return Outcomes[o] }
+
+// OutcomeTags are the tag lists of UpdateOutcomes, built once.
+var OutcomeTags = func() (t [len(Outcomes)][]string) {
+	for i, o := range Outcomes {
+		t[i] = []string{"outcome:" + o}
+	}
+	return t
+}()
+
+// Database, from the gorm callbacks and the goose runner of
+// store/gormstore; tagged with the role(s) of the process (or
+// role:migrate).
+const (
+	// DBQueryDuration (timing) is the latency of one gorm statement,
+	// tagged op (create, query, update, delete, row, raw, or
+	// change_marker: the public role's poll) and table.
+	DBQueryDuration = "db.query_duration"
+	// DBQueryErrors (count) are statements that failed (a missing row is
+	// not a failure), with the same tags.
+	DBQueryErrors = "db.query_errors"
+	// MigrationsApplied (count) are schema steps applied, tagged phase
+	// (pre or post).
+	MigrationsApplied = "db.migrations_applied"
 )
 
 // Admin role.
@@ -42,22 +106,23 @@ const (
 	AdminRequests = "admin.requests"
 	// AdminRequestDuration (timing) is their latency, with the same tags.
 	AdminRequestDuration = "admin.request_duration"
+	// AdminWrites (count) are admin requests that change something (POST,
+	// PUT, DELETE), tagged object (one of WriteObjects) and outcome (ok,
+	// conflict, denied, invalid, error).
+	AdminWrites = "admin.writes"
+	// AdminSignoffs (count) are signoffs made or revoked, tagged action
+	// (made, revoked).
+	AdminSignoffs = "admin.signoffs"
 )
 
+// WriteObjects are the values of the object tag of AdminWrites.
+var WriteObjects = [...]string{"rule", "release", "permission", "role", "required_signoff", "emergency_shutoff", "scheduled_change", "signoff", "pin", "assertion", "evaluation", "other"}
+
+// WriteOutcomes are the values of the outcome tag of AdminWrites.
+var WriteOutcomes = [...]string{"ok", "conflict", "denied", "invalid", "error"}
+
 // StatusClass is the status_class tag of a status: "2xx" … "5xx".
-func StatusClass(status int) string {
-	switch {
-	case status >= 500:
-		return "5xx"
-	case status >= 400:
-		return "4xx"
-	case status >= 300:
-		return "3xx"
-	case status >= 200:
-		return "2xx"
-	}
-	return "1xx"
-}
+func StatusClass(status int) string { return StatusClasses[StatusClassIndex(status)] }
 
 // Agent role.
 const (
@@ -69,6 +134,24 @@ const (
 	AgentPassFailed = "agent.pass_failed"
 )
 
+// StatusClasses are the values of the status_class tag.
+var StatusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+
+// StatusClassIndex is the index in StatusClasses of a status's class.
+func StatusClassIndex(status int) int {
+	switch {
+	case status >= 500:
+		return 4
+	case status >= 400:
+		return 3
+	case status >= 300:
+		return 2
+	case status >= 200:
+		return 1
+	}
+	return 0
+}
+
 // Public role: Balrog's own names (public.md §12.1), under "public.".
 const (
 	// ParseQuery (timing) is building the update query from the URL.
@@ -79,6 +162,11 @@ const (
 	// response cache).
 	MakeResponse = "public.client.make_response"
 )
+
+// ResponsePrefix begins Balrog's response counters,
+// public.response.<segment>.<status> (count): GET responses by the first
+// path segment (update, json, api, else unknown) and status.
+const ResponsePrefix = "public.response."
 
 // responseSegments are the first path segments Balrog counts responses by.
 var responseSegments = [...]string{"update", "json", "api", "unknown"}
@@ -104,7 +192,7 @@ func NewResponses() *Responses {
 }
 
 func responseName(segment string, status int) string {
-	return "public.response." + segment + "." + strconv.Itoa(status)
+	return ResponsePrefix + segment + "." + strconv.Itoa(status)
 }
 
 // Name returns the counter for a response to path with status, as Balrog

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/store"
 )
 
@@ -31,6 +32,7 @@ type blobEntry struct {
 // for the same blob load and parse it once.
 type blobCache struct {
 	src     Source
+	metrics metrics.Sink
 	mu      sync.RWMutex
 	entries map[blobKey]*blobEntry
 	group   singleflight.Group
@@ -40,8 +42,8 @@ type blobCache struct {
 	pending    atomic.Int32
 }
 
-func newBlobCache(src Source) *blobCache {
-	return &blobCache{src: src, entries: map[blobKey]*blobEntry{}, compacting: make(chan struct{}, 1)}
+func newBlobCache(src Source, m metrics.Sink) *blobCache {
+	return &blobCache{src: src, metrics: m, entries: map[blobKey]*blobEntry{}, compacting: make(chan struct{}, 1)}
 }
 
 // compactor is a blob that can shrink its memory once parsed
@@ -77,8 +79,10 @@ func (c *blobCache) get(ctx context.Context, name string, dataVersion int) (blob
 	e := c.entries[key]
 	c.mu.RUnlock()
 	if e != nil {
+		_ = c.metrics.Incr(metrics.BlobCacheHits, nil, 1)
 		return e.blob, e.err
 	}
+	_ = c.metrics.Incr(metrics.BlobCacheMisses, nil, 1)
 	v, err, _ := c.group.Do(fmt.Sprintf("%d:%s", dataVersion, name), func() (any, error) {
 		// The request that started the load may go away; the load is
 		// shared, so it does not follow that request's cancellation.

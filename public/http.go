@@ -4,6 +4,7 @@ import (
 	"embed"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,9 +34,13 @@ type Handler struct {
 	s       *Service
 	e       *echo.Echo
 	bufPool sync.Pool
-	// statusPool holds the writers that capture statuses for the counters.
+	// statusPool holds the writers that carry a request's status, route
+	// and outcome for the metrics and logs (observe.go).
 	statusPool sync.Pool
 	responses  *metrics.Responses
+	routes     *routeTable
+	// updates is the sampled update-request log; nil when off.
+	updates *updateLog
 	// cacheControl is the configured Cache-Control as a shared header value.
 	cacheControl []string
 }
@@ -43,13 +48,14 @@ type Handler struct {
 // NewHandler builds the public role's HTTP handler. Add further routes (the
 // Dockerflow endpoints) through Echo.
 func (s *Service) NewHandler() *Handler {
-	h := &Handler{s: s, e: echo.New(), cacheControl: []string{s.cfg.CacheControl}, responses: metrics.NewResponses()}
+	h := &Handler{s: s, e: echo.New(), cacheControl: []string{s.cfg.CacheControl}, responses: metrics.NewResponses(),
+		updates: newUpdateLog(s.cfg.UpdateLog, s.cfg.UpdateLogSample)}
 	h.statusPool.New = func() any { return &statusWriter{} }
 	h.bufPool.New = func() any { b := make([]byte, 0, 16<<10); return &b }
 	e := h.e
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = h.errorHandler
-	e.Use(h.headers)
+	e.Use(h.markRoute, h.headers)
 	robots, _ := static.ReadFile("static/robots.txt")
 	contribute, _ := static.ReadFile("static/contribute.json")
 	getHead := []string{http.MethodGet, http.MethodHead}
@@ -59,7 +65,23 @@ func (s *Service) NewHandler() *Handler {
 		return c.Blob(http.StatusNotFound, "text/html; charset=utf-8", nil)
 	})
 	h.apiRoutes(e)
+	names := slices.Clone(updateRouteNames)
+	for _, r := range e.Routes() {
+		names = append(names, r.Path)
+	}
+	h.routes = newRouteTable(names)
 	return h
+}
+
+// markRoute notes the route pattern of a request echo serves, for the
+// route tag (never the raw URL).
+func (h *Handler) markRoute(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if sw, ok := c.Response().Writer.(*statusWriter); ok {
+			sw.route = h.routes.get(c.Path())
+		}
+		return next(c)
+	}
 }
 
 // Echo is the router behind the update fast path.
@@ -106,29 +128,27 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 		return
 	}
 	if status >= 500 {
-		h.s.log.Error("public: request failed", "path", c.Request().URL.Path, "error", err.Error())
+		h.s.log.Error("public: request failed", "route", c.Path(), "error", err.Error())
+		h.s.cfg.ReportError(c.Path(), err)
 	}
 	writeProblem(w, status, problemTitle(status), problemDetail(status, err))
 }
 
 // ServeHTTP answers update requests directly and hands the rest to echo.
+// Every request but the Dockerflow endpoints is counted (finish).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
-	// Balrog counts GET responses by first path segment and status, but
-	// not the Dockerflow paths.
-	if r.Method == http.MethodGet && !strings.HasPrefix(path, "/__") {
-		sw := h.statusPool.Get().(*statusWriter)
-		sw.ResponseWriter, sw.status = w, http.StatusOK
-		h.route(sw, r, path)
-		_ = h.s.cfg.Metrics.Incr(h.responses.Name(path, sw.status), nil, 1)
-		sw.ResponseWriter = nil
-		h.statusPool.Put(sw)
+	if strings.HasPrefix(path, "/__") {
+		h.e.ServeHTTP(w, r)
 		return
 	}
-	h.route(w, r, path)
+	sw := h.statusPool.Get().(*statusWriter)
+	sw.reset(w, time.Now())
+	defer h.finish(sw, r, path)
+	h.route(sw, r, path)
 }
 
-func (h *Handler) route(w http.ResponseWriter, r *http.Request, path string) {
+func (h *Handler) route(w *statusWriter, r *http.Request, path string) {
 	if strings.HasPrefix(path, "/update") || strings.HasPrefix(path, "/json/") {
 		rawPath, rawQuery, _ := strings.Cut(RestoreTarget(r.RequestURI), "?")
 		if rawPath == "" || rawPath[0] != '/' { // absolute-form request target
@@ -138,22 +158,19 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request, path string) {
 		m, err := rules.ParseUpdateRequest(rawPath, rawQuery, r.Header.Get("User-Agent"))
 		if m.Kind != rules.NotUpdatePath {
 			_ = h.s.cfg.Metrics.Timing(metrics.ParseQuery, time.Since(start), nil, 1)
+			switch m.Kind {
+			case rules.UpdateRoute:
+				w.route = h.routes.get(m.RouteName)
+			case rules.RedirectSlashes:
+				w.route = h.routes.get(routeRedirect)
+			default:
+				w.route = h.routes.get(routeOtherUpdate)
+			}
 			h.serveUpdate(w, r, m, err)
 			return
 		}
 	}
 	h.e.ServeHTTP(w, r)
-}
-
-// statusWriter remembers the status of a response, for the counters.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
 }
 
 // securityHeaderValues are securityHeaders as header values, built once and
@@ -173,7 +190,7 @@ func setSecurityHeaders(hdr http.Header) {
 }
 
 // serveUpdate answers a request whose path the update routes claim.
-func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Match, parseErr error) {
+func (h *Handler) serveUpdate(w *statusWriter, r *http.Request, m rules.Match, parseErr error) {
 	hdr := w.Header()
 	setSecurityHeaders(hdr)
 	hdr["Cache-Control"] = h.cacheControl
@@ -210,13 +227,15 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Ma
 	if h.s.trace != nil {
 		h.s.trace.query = q
 	}
+	w.query = q
 	// Rule evaluation runs on every request, so a throttled rule rolls its
 	// dice every time; the rendered answer of an equal query with the same
 	// decision (rule, main or fallback mapping) may then come from the
 	// cache of this snapshot (respcache.go).
 	evalStart := time.Now()
 	dec, err := snap.index.Evaluate(q, h.s.cfg.Dice)
-	_ = h.s.cfg.Metrics.Timing(metrics.EvaluateRules, time.Since(evalStart), nil, 1)
+	w.rendered = time.Now()
+	_ = h.s.cfg.Metrics.Timing(metrics.EvaluateRules, w.rendered.Sub(evalStart), nil, 1)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -224,6 +243,7 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Ma
 	var keyBuf [512]byte
 	key := appendDecisionKey(appendCacheKey(keyBuf[:0], m.RouteName, q), dec)
 	if cr := snap.responses.get(key); cr != nil {
+		w.served(cr.outcome, cr.ruleNum, cr.release)
 		writeCached(w, r, hdr, cr)
 		return
 	}
@@ -241,6 +261,8 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Ma
 	if h.s.observe != nil {
 		h.s.observe(q, res)
 	}
+	outcome, ruleID, release := outcomeOf(dec, res.blob), ruleIDOf(dec), releaseOf(res.blob)
+	w.served(outcome, ruleID, release)
 	bp := h.bufPool.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= 1<<20 {
@@ -276,7 +298,7 @@ func (h *Handler) serveUpdate(w http.ResponseWriter, r *http.Request, m rules.Ma
 	setRuleHeaders(hdr, res.decision)
 	setSignature(hdr, sig)
 	if !ev.volatile {
-		snap.responses.put(key, newCachedResponse(http.StatusOK, "text/xml; charset=utf-8", body, res.decision.RuleIDHeader(), res.decision.RuleDataVersionHeader(), true, sig))
+		snap.responses.put(key, newCachedResponse(http.StatusOK, "text/xml; charset=utf-8", body, res.decision.RuleIDHeader(), res.decision.RuleDataVersionHeader(), true, sig).with(outcome, ruleID, release))
 	}
 	writeBody(w, r, http.StatusOK, "text/xml; charset=utf-8", body)
 }
@@ -298,10 +320,10 @@ func writeCached(w http.ResponseWriter, r *http.Request, hdr http.Header, cr *ca
 
 // serveJSON answers /json/...: a Guardian blob as JSON; no update, or a
 // blob with no JSON form (§15 Q19), is a 404 with an empty body.
-func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, q *rules.Query, res outcome, env *blobs.Env, bp *[]byte, snap *snapshot, key []byte, ev *evaluator) {
+func (h *Handler) serveJSON(w *statusWriter, r *http.Request, q *rules.Query, res outcome, env *blobs.Env, bp *[]byte, snap *snapshot, key []byte, ev *evaluator) {
 	notFound := func() {
 		if !ev.volatile {
-			snap.responses.put(key, newCachedResponse(http.StatusNotFound, "text/html; charset=utf-8", nil, "", "", false, nil))
+			snap.responses.put(key, newCachedResponse(http.StatusNotFound, "text/html; charset=utf-8", nil, "", "", false, nil).with(w.outcome, w.ruleID, w.release))
 		}
 		writeBody(w, r, http.StatusNotFound, "text/html; charset=utf-8", nil)
 	}
@@ -311,6 +333,7 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, q *rules.Que
 	}
 	body, err := blobs.AppendJSON((*bp)[:0], res.blob, q, env)
 	if errors.Is(err, blobs.ErrNotJSON) {
+		w.served(metrics.OutcomeNoUpdate, w.ruleID, "")
 		notFound()
 		return
 	}
@@ -327,7 +350,7 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, q *rules.Que
 	setRuleHeaders(w.Header(), res.decision)
 	setSignature(w.Header(), sig)
 	if !ev.volatile {
-		snap.responses.put(key, newCachedResponse(http.StatusOK, "application/json", body, res.decision.RuleIDHeader(), res.decision.RuleDataVersionHeader(), true, sig))
+		snap.responses.put(key, newCachedResponse(http.StatusOK, "application/json", body, res.decision.RuleIDHeader(), res.decision.RuleDataVersionHeader(), true, sig).with(w.outcome, w.ruleID, w.release))
 	}
 	writeBody(w, r, http.StatusOK, "application/json", body)
 }
@@ -349,6 +372,10 @@ func setSignature(hdr http.Header, sig []string) {
 // writeError maps an error of the update path to Balrog's answer, in one
 // place.
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	sw, _ := w.(*statusWriter)
+	if sw != nil {
+		sw.hasOutcome, sw.release = false, "" // an error is no outcome
+	}
 	var bad *rules.BadInputError
 	var invalid *rules.QueryValidationError
 	switch {
@@ -360,7 +387,12 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		h.s.log.Error("public: cannot answer without the database", "path", r.URL.Path, "error", err.Error())
 		writeProblem(w, http.StatusServiceUnavailable, "Service Unavailable", "The update data is not available right now.")
 	default:
-		h.s.log.Error("public: request failed", "path", r.URL.Path, "error", err.Error())
+		route := routeOther
+		if sw != nil && sw.route != nil {
+			route = sw.route.name
+		}
+		h.s.log.Error("public: request failed", "route", route, "error", err.Error())
+		h.s.cfg.ReportError(route, err)
 		writeProblem(w, http.StatusInternalServerError, "Internal Server Error", internalErrorDetail)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,17 @@ type Config struct {
 	// Signer adds a Content-Signature to the update responses of the
 	// products it signs for; nil signs nothing.
 	Signer *Signer
+	// RequestLogInterval is how often the aggregated request log line is
+	// written (Handler.Run); 0 means a minute.
+	RequestLogInterval time.Duration
+	// UpdateLog receives the sampled update-request lines (updatelog.go);
+	// nil, or UpdateLogSample 0, writes none.
+	UpdateLog io.Writer
+	// UpdateLogSample is the share of update requests logged, 0 to 1.
+	UpdateLogSample float64
+	// ReportError receives panics and 5xx errors with the route pattern
+	// (Sentry, in package app); nil reports nothing.
+	ReportError func(route string, err error)
 }
 
 // Service is the public role.
@@ -87,7 +99,13 @@ func New(src Source, cfg Config, log *slog.Logger) *Service {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.Discard{}
 	}
-	return &Service{src: src, cfg: cfg, log: log, blobs: newBlobCache(src)}
+	if cfg.RequestLogInterval <= 0 {
+		cfg.RequestLogInterval = time.Minute
+	}
+	if cfg.ReportError == nil {
+		cfg.ReportError = func(string, error) {}
+	}
+	return &Service{src: src, cfg: cfg, log: log, blobs: newBlobCache(src, cfg.Metrics)}
 }
 
 // ErrNotLoaded means no snapshot has ever been loaded: the database has not
@@ -144,6 +162,7 @@ func (s *Service) refresh(ctx context.Context) {
 		_ = s.cfg.Metrics.Incr(metrics.SnapshotRefreshErrors, nil, 1)
 		if prev := s.lastRefreshErr.Swap(&err); prev == nil {
 			s.log.Error("public: refreshing the snapshot failed; serving the last one", "error", err.Error(), "snapshot_age", s.SnapshotAge().String())
+			s.cfg.ReportError("refresh", err)
 		}
 		return
 	}

@@ -292,6 +292,13 @@ func (r *recordingGauges) Incr(name string, _ []string, _ float64) error {
 	return nil
 }
 
+func (r *recordingGauges) Count(name string, n int64, _ []string, _ float64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.incrs[name] += int(n)
+	return nil
+}
+
 func TestStalenessIsReported(t *testing.T) {
 	db := openLoaded(t, storetest.SQLite(t), testDataset())
 	m := &recordingGauges{gauges: map[string]float64{}, incrs: map[string]int{}}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/rules"
 )
 
@@ -40,6 +41,17 @@ type cachedResponse struct {
 	// answer was rendered; nil: the answer is not signed.
 	signature []string
 	body      []byte
+	// outcome, ruleNum (0: none) and release ("": none) are what the
+	// answer served, for the metrics and the update log of cache hits.
+	outcome metrics.Outcome
+	ruleNum int
+	release string
+}
+
+// with records what the answer served.
+func (c *cachedResponse) with(o metrics.Outcome, ruleID int, release string) *cachedResponse {
+	c.outcome, c.ruleNum, c.release = o, ruleID, release
+	return c
 }
 
 func newCachedResponse(status int, contentType string, body []byte, ruleID, ruleDV string, withRule bool, signature []string) *cachedResponse {

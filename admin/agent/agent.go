@@ -20,6 +20,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -53,6 +54,10 @@ type Config struct {
 	Log *slog.Logger
 	// Metrics receives agent.* counters; nil sends none.
 	Metrics metrics.Sink
+	// ReportError receives failed passes and enactments and panics, with
+	// the route "agent.pass" or "agent.enact" (Sentry, in package app);
+	// nil reports nothing.
+	ReportError func(route string, err error)
 }
 
 // Agent enacts due scheduled changes.
@@ -83,6 +88,9 @@ func New(src Source, cfg Config) *Agent {
 	if m == nil {
 		m = metrics.Discard{}
 	}
+	if cfg.ReportError == nil {
+		cfg.ReportError = func(string, error) {}
+	}
 	return &Agent{src: src, cfg: cfg, log: log, metrics: m, telemetryLogged: map[string]bool{}}
 }
 
@@ -109,9 +117,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	t := time.NewTicker(a.cfg.Interval)
 	defer t.Stop()
 	for {
-		if _, err := a.Pass(ctx); err != nil && ctx.Err() == nil {
+		if err := a.safePass(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("agent: pass failed", "error", err.Error())
 			a.metrics.Incr(metrics.AgentPassFailed, nil, 1)
+			a.cfg.ReportError("agent.pass", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -119,6 +128,17 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// safePass runs one pass; a panic in it is its error, so the loop goes on.
+func (a *Agent) safePass(ctx context.Context) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v", v)
+		}
+	}()
+	_, err = a.Pass(ctx)
+	return err
 }
 
 // Pass lists the pending scheduled changes and enacts the ready ones, in
@@ -204,6 +224,7 @@ func (a *Agent) count(res *Result, log *slog.Logger, err error) {
 		res.Failed++
 		a.metrics.Incr(metrics.AgentFailed, nil, 1)
 		log.Error("agent: enacting scheduled change failed; retried next pass", "error", err.Error())
+		a.cfg.ReportError("agent.enact", err)
 	}
 }
 

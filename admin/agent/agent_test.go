@@ -275,9 +275,14 @@ func TestFailingChangeDoesNotStopOthers(t *testing.T) {
 			e.call(adminUser, "DELETE", "/users/lost@example.com/permissions/rule?data_version=1", ``)
 
 			var logs bytes.Buffer
-			a := agent.New(e.srv, agent.Config{Now: newClock(T + 5000).Now, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+			var reported []string
+			a := agent.New(e.srv, agent.Config{Now: newClock(T + 5000).Now, Log: slog.New(slog.NewTextHandler(&logs, nil)),
+				ReportError: func(route string, err error) { reported = append(reported, route) }})
 			if res := pass(t, a); res.Enacted != 2 || res.Failed != 1 {
 				t.Fatalf("pass: %+v\n%s", res, logs.String())
+			}
+			if len(reported) != 1 || reported[0] != "agent.enact" {
+				t.Errorf("reported %q, want the one failed enactment", reported)
 			}
 			if !strings.Contains(logs.String(), "enacting scheduled change failed") || !strings.Contains(logs.String(), fmt.Sprintf("sc_id=%d", bad)) {
 				t.Errorf("failure not logged:\n%s", logs.String())

@@ -123,6 +123,7 @@ func (t *AdminTx) As(user string) *AdminTx {
 // must include its uncommitted writes (checking a change before it commits).
 // It is valid until the transaction ends.
 func (t *AdminTx) View() *DB {
-	d := t.store.db
-	return &DB{gorm: t.tx, sql: d.sql, target: d.target, nowFunc: d.nowFunc}
+	d := *t.store.db
+	d.gorm = t.tx
+	return &d
 }

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/store"
 )
 
@@ -23,6 +24,9 @@ type Options struct {
 	MaxOpenConns int
 	// ConnMaxLifetime recycles connections (MySQL); 0 means 60 s, as Balrog.
 	ConnMaxLifetime time.Duration
+	// Metrics receives the statement latencies and errors and the schema
+	// steps applied; nil sends nothing.
+	Metrics metrics.Sink
 }
 
 // DB is an open database.
@@ -31,6 +35,7 @@ type DB struct {
 	sql     *sql.DB
 	target  Target
 	nowFunc func() time.Time
+	metrics metrics.Sink
 }
 
 // Open connects to the database named by a SQLAlchemy-style URL. It does not
@@ -54,6 +59,13 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w: %w", target.Display, store.ErrUnavailable, err)
+	}
+	m := opts.Metrics
+	if m == nil {
+		m = metrics.Discard{}
+	}
+	if err := observeQueries(g, m); err != nil {
+		return nil, fmt.Errorf("open %s: query metrics: %w", target.Display, err)
 	}
 	sqlDB, err := g.DB()
 	if err != nil {
@@ -79,7 +91,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		sqlDB.SetMaxOpenConns(8)
 		sqlDB.SetMaxIdleConns(8)
 	}
-	return &DB{gorm: g, sql: sqlDB, target: target, nowFunc: time.Now}, nil
+	return &DB{gorm: g, sql: sqlDB, target: target, nowFunc: time.Now, metrics: m}, nil
 }
 
 // Dialect reports which database this is.

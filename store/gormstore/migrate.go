@@ -15,6 +15,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
 
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/migrations"
 	"github.com/balrog-go/balrog/store"
 )
@@ -97,6 +98,9 @@ func (db *DB) Migrate(ctx context.Context, phase migrations.Phase) ([]Step, erro
 			continue
 		}
 		applied = append(applied, Step{Phase: phase, Version: r.Source.Version, Name: stepName(r.Source.Path), Applied: true})
+	}
+	if len(applied) > 0 {
+		_ = db.metrics.Count(metrics.MigrationsApplied, int64(len(applied)), []string{"phase:" + string(phase)}, 1)
 	}
 	if err != nil {
 		return applied, fmt.Errorf("migrate %s: %w", phase, err)

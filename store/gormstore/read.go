@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -111,7 +112,9 @@ func (db *DB) ChangeMarker(ctx context.Context) (string, error) {
  (SELECT COUNT(*) FROM releases), (SELECT COALESCE(SUM(data_version), 0) FROM releases),
  (SELECT COALESCE(MAX(change_id), 0) FROM releases_history)`
 	var v [10]int64
+	start := time.Now()
 	err := db.sql.QueryRowContext(ctx, q).Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9])
+	recordQuery(db.metrics, "change_marker", "", time.Since(start), err)
 	if err != nil {
 		return "", unavailable("read change marker", err)
 	}
