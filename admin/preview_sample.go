@@ -54,27 +54,27 @@ func previewSample(tx *gormstore.AdminTx, cur, next rules.Rule, action string) (
 			}
 		}
 	}
-	asserted, err := assertionURLs(tx, *product)
-	if err != nil {
-		return nil, err
-	}
-	return append(out, asserted...), nil
+	return appendAssertionURLs(tx, *product, out)
 }
 
-// assertionURLs returns the update URLs of the product's rule assertions,
-// which a preview without URLs also answers.
-func assertionURLs(tx *gormstore.AdminTx, product string) ([]string, error) {
+// appendAssertionURLs adds to sample the update URLs of the product's rule
+// assertions that it lacks, which a preview without URLs also answers.
+func appendAssertionURLs(tx *gormstore.AdminTx, product string, sample []string) ([]string, error) {
 	list, err := tx.Assertions([]string{product}, false)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, 0, len(list))
+	seen := make(map[string]bool, len(sample)+len(list))
+	for _, u := range sample {
+		seen[u] = true
+	}
 	for _, a := range list {
-		if !slices.Contains(out, a.URL) {
-			out = append(out, a.URL)
+		if !seen[a.URL] {
+			seen[a.URL] = true
+			sample = append(sample, a.URL)
 		}
 	}
-	return out, nil
+	return sample, nil
 }
 
 // sampleChannelsOf returns the channels to sample: those the rule names

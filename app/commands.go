@@ -192,7 +192,7 @@ func (e env) importCommand() *cobra.Command {
 	var skipValidation bool
 	cmd := &cobra.Command{
 		Use:   "import DIR",
-		Short: "Load a scenario directory (releases, rules, shutoffs, pins) in one transaction",
+		Short: "Load a scenario directory (releases, rules, shutoffs, pins, assertions) in one transaction",
 		Long: `Load a scenario directory in the format of shared/conformance/README.md into the
 database, in one transaction, recording history rows as changed_by=import. A malformed
 file is refused with its name and nothing is written. config.json in the directory is
@@ -218,8 +218,8 @@ server configuration: pass it to serve with --config.`,
 			if err := db.Import(cmd.Context(), ds, "import"); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "imported %d releases, %d rules, %d emergency shutoffs, %d pins into %s\n",
-				len(ds.Releases), len(ds.Rules), len(ds.Shutoffs), len(ds.Pins), db.String())
+			fmt.Fprintf(e.stdout, "imported %d releases, %d rules, %d emergency shutoffs, %d pins, %d assertions into %s\n",
+				len(ds.Releases), len(ds.Rules), len(ds.Shutoffs), len(ds.Pins), len(ds.Assertions), db.String())
 			return nil
 		},
 	}

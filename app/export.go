@@ -18,10 +18,11 @@ import (
 func (e env) exportCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "export DIR",
-		Short: "Write the releases, rules, shutoffs and pins to a scenario directory that import reads",
-		Long: `Write the database's releases, rules, emergency shutoffs and pins into DIR in the
-scenario format of shared/conformance/README.md (releases/<name>.json, rules.json,
-shutoffs.json, pins.json), read in one transaction, so that 'balrog import DIR' loads
+		Short: "Write the releases, rules, shutoffs, pins and assertions to a scenario directory that import reads",
+		Long: `Write the database's releases, rules, emergency shutoffs, pins and rule assertions
+into DIR in the scenario format of shared/conformance/README.md (releases/<name>.json,
+rules.json, shutoffs.json, pins.json, and assertions.json), read in one transaction,
+so that 'balrog import DIR' loads
 the same objects into another database. DIR must be new or empty. Server configuration
 (config.json) is not written.`,
 		Args: cobra.ExactArgs(1),
@@ -55,8 +56,8 @@ the same objects into another database. DIR must be new or empty. Server configu
 					return err
 				}
 			}
-			fmt.Fprintf(e.stdout, "exported %d releases, %d rules, %d emergency shutoffs, %d pins from %s to %s\n",
-				releases, len(ds.Rules), len(ds.Shutoffs), len(ds.Pins), db.String(), dir)
+			fmt.Fprintf(e.stdout, "exported %d releases, %d rules, %d emergency shutoffs, %d pins, %d assertions from %s to %s\n",
+				releases, len(ds.Rules), len(ds.Shutoffs), len(ds.Pins), len(ds.Assertions), db.String(), dir)
 			return nil
 		},
 	}
@@ -69,14 +70,14 @@ type exportSection struct {
 }
 
 // exportSections lists the files of an export besides releases/, one per
-// kind of object readScenario reads. A new kind (assertions, once their
-// table exists) is a field of store.Dataset filled by gormstore's Export, a
-// line here and its reader in readScenario.
+// kind of object readScenario reads. A new kind is a field of store.Dataset
+// filled by gormstore's Export, a line here and its reader in readScenario.
 func exportSections(ds store.Dataset) []exportSection {
 	return []exportSection{
 		{"rules.json", nonNil(ds.Rules)},
 		{"shutoffs.json", nonNil(ds.Shutoffs)},
 		{"pins.json", nonNil(ds.Pins)},
+		{"assertions.json", nonNil(ds.Assertions)},
 	}
 }
 

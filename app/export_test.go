@@ -2,12 +2,15 @@ package app
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/balrog-go/balrog/store/gormstore"
 	"github.com/balrog-go/balrog/store/storetest"
 )
 
@@ -86,6 +89,107 @@ func TestExportRoundTrip(t *testing.T) {
 					}
 					t.Logf("%s/%s: %d cases, %d differ", name, orig.Name, len(cases), differ)
 				})
+			}
+		})
+	}
+}
+
+// TestExportAssertionsRoundTrip checks that rule assertions survive export
+// and import: assertions.json lists them (ids with a gap, a data_version
+// above 1, a null expected release), the copy holds them with their history
+// rows, `balrog check` passes on both databases, a second export is byte
+// for byte the first, and an assertion created on the copy takes the next
+// free id.
+func TestExportAssertionsRoundTrip(t *testing.T) {
+	originals, copies := storetest.Databases(t), storetest.Databases(t)
+	for i, orig := range originals {
+		cp := copies[i]
+		t.Run(orig.Name, func(t *testing.T) {
+			config := storyConfig(t)
+			_, call := storyAdmin(t, storyDatabase(t, orig))
+			for _, step := range []struct {
+				method, path, body string
+				status             int
+			}{
+				{"POST", "/assertions", `{"product": "Firefox", "url": "` + storyNightlyURL + `", "expected_release": "` + storyNightly + `", "comment": "nightly stays on nightly"}`, 201},
+				{"POST", "/assertions", `{"product": "Firefox", "url": "` + storyBetaURL + `", "expected_release": "` + storyBeta + `"}`, 201},
+				{"POST", "/assertions", `{"product": "Firefox", "url": "` + storyReleaseURL + `", "expected_release": null}`, 201},
+				{"POST", "/assertions", `{"product": "Firefox", "url": "` + storyReleaseURL + `", "expected_release": null, "comment": "release gets no update"}`, 201},
+				{"DELETE", "/assertions/3?data_version=1", "", 200},
+				{"PUT", "/assertions/2", `{"data_version": 1, "comment": "beta stays on beta"}`, 200},
+			} {
+				if code, body := call(step.method, step.path, step.body); code != step.status {
+					t.Fatalf("%s %s: %d %s", step.method, step.path, code, body)
+				}
+			}
+			quiet := []string{"--log-format", "text", "--log-level", "error", "--config", config}
+			check := func(url string) {
+				t.Helper()
+				if r := runCmd(t, nil, append([]string{"check", "--db", url}, quiet...)...); r.code != 0 || !strings.Contains(r.stdout, "3 assertions, 0 failed") {
+					t.Fatalf("check %s: exit %d\n%s%s", url, r.code, r.stdout, r.stderr)
+				}
+			}
+			check(orig.URL)
+
+			exported := filepath.Join(t.TempDir(), "export")
+			r := runCmd(t, nil, append([]string{"export", "--db", orig.URL, exported}, quiet...)...)
+			if r.code != 0 || !strings.Contains(r.stdout, ", 3 assertions from ") {
+				t.Fatalf("export: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			b, err := os.ReadFile(filepath.Join(exported, "assertions.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var listed []map[string]any
+			if err := json.Unmarshal(b, &listed); err != nil {
+				t.Fatal(err)
+			}
+			want := []map[string]any{
+				{"assertion_id": 1.0, "product": "Firefox", "url": storyNightlyURL, "expected_release": storyNightly, "comment": "nightly stays on nightly", "data_version": 1.0},
+				{"assertion_id": 2.0, "product": "Firefox", "url": storyBetaURL, "expected_release": storyBeta, "comment": "beta stays on beta", "data_version": 2.0},
+				{"assertion_id": 4.0, "product": "Firefox", "url": storyReleaseURL, "expected_release": nil, "comment": "release gets no update", "data_version": 1.0},
+			}
+			if len(listed) != len(want) {
+				t.Fatalf("assertions.json: %s", b)
+			}
+			for i, w := range want {
+				if len(listed[i]) != len(w) {
+					t.Errorf("assertion %d: keys %v, want %v", i, listed[i], w)
+				}
+				for k, v := range w {
+					if listed[i][k] != v {
+						t.Errorf("assertion %d: %s = %v, want %v", i, k, listed[i][k], v)
+					}
+				}
+			}
+
+			if r := runCmd(t, nil, "migrate", "pre", "--db", cp.URL); r.code != 0 {
+				t.Fatalf("migrate pre: %s", r.stderr)
+			}
+			if r := runCmd(t, nil, append([]string{"import", "--db", cp.URL, exported}, quiet...)...); r.code != 0 || !strings.Contains(r.stdout, ", 3 assertions into ") {
+				t.Fatalf("import of the export: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+			}
+			if n := counts(t, cp.URL); n["assertions"] != 3 || n["assertions_history"] != 6 {
+				t.Errorf("copy holds %d assertions with %d history rows, want 3 and 6", n["assertions"], n["assertions_history"])
+			}
+			check(cp.URL)
+			again := filepath.Join(t.TempDir(), "again")
+			if r := runCmd(t, nil, append([]string{"export", "--db", cp.URL, again}, quiet...)...); r.code != 0 {
+				t.Fatalf("export of the copy: %s", r.stderr)
+			}
+			compareTrees(t, exported, again)
+
+			copyDB, err := gormstore.Open(context.Background(), cp.URL, gormstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer copyDB.Close()
+			if _, err := copyDB.SQL().Exec("INSERT INTO permissions (permission, username, options, data_version) VALUES ('admin', 'balrogadmin', NULL, 1)"); err != nil {
+				t.Fatal(err)
+			}
+			_, callCopy := storyAdmin(t, copyDB)
+			if code, body := callCopy("POST", "/assertions", `{"product": "Firefox", "url": "`+storyBetaURL+`", "expected_release": "`+storyBeta+`"}`); code != 201 || !strings.Contains(body, `"assertion_id":5`) {
+				t.Errorf("new assertion on the copy: %d %s, want assertion_id 5", code, body)
 			}
 		})
 	}

@@ -21,7 +21,7 @@ func counts(t *testing.T, url string) map[string]int {
 	}
 	defer db.Close()
 	out := map[string]int{}
-	for _, table := range []string{"releases", "releases_history", "rules", "rules_history", "emergency_shutoffs", "pinnable_releases"} {
+	for _, table := range []string{"releases", "releases_history", "rules", "rules_history", "emergency_shutoffs", "pinnable_releases", "assertions", "assertions_history"} {
 		var n int
 		if err := db.SQL().QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
 			t.Fatalf("count %s: %v", table, err)
@@ -122,6 +122,18 @@ func TestImportRefusesCorruptScenario(t *testing.T) {
 		{"shutoff without channel", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "shutoffs.json"), []byte(`[{"product": "Firefox"}]`), 0o644)
 		}, "shutoffs.json"},
+		{"assertion without url", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "assertions.json"), []byte(`[{"assertion_id": 1, "product": "Firefox", "expected_release": null}]`), 0o644)
+		}, "assertions.json: assertion 1: product and url"},
+		{"assertion with an unknown key", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "assertions.json"), []byte(`[{"assertion_id": 1, "product": "Firefox", "url": "/update/6/x", "expected": null}]`), 0o644)
+		}, "assertions.json"},
+		// The database refuses the second assertion 1 after everything
+		// else was written: the transaction must undo it all.
+		{"duplicate assertion id", func(t *testing.T, dir string) {
+			a := `{"assertion_id": 1, "product": "Firefox", "url": "/update/6/Firefox/56.0/x/WINNT_x86-msvc/en-US/release/a/b/default/default/update.xml", "expected_release": null, "comment": null, "data_version": 1}`
+			os.WriteFile(filepath.Join(dir, "assertions.json"), []byte("["+a+", "+a+"]"), 0o644)
+		}, "assertion 1"},
 	}
 	for _, c := range corruptions {
 		t.Run(c.name, func(t *testing.T) {

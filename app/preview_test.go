@@ -49,6 +49,18 @@ func dbState(t *testing.T, dbURL string) string {
 	return strings.Join(parts, "; ")
 }
 
+// previewAdmin imports the scenario dir into d, makes ops@example.com an
+// admin and serves the admin role (dev auth); it returns the API's base URL.
+func previewAdmin(t *testing.T, d storetest.Database, dir string) string {
+	t.Helper()
+	importScenario(t, d, dir)
+	if r := runCmd(t, nil, "create-admin", "ops@example.com", "--db", d.URL); r.code != 0 {
+		t.Fatalf("create-admin: %s", r.stderr)
+	}
+	s := startServe(t, d.URL, "--role", "admin", "--auth", "dev", "--config", filepath.Join(dir, "config.json"), "--log-level", "error")
+	return "http://" + s.addr("admin") + "/api"
+}
+
 // TestPreviewThrottleChange previews backgroundRate 100 -> 0 on a rule with
 // a fallbackMapping (firefox-modern's beta rule 13, first set to 100 for
 // real) and checks the exact set of requests that change, from what to
@@ -57,12 +69,7 @@ func TestPreviewThrottleChange(t *testing.T) {
 	dir := filepath.Join(sharedDir(t), "conformance", "scenarios", "firefox-modern")
 	for _, d := range storetest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
-			importScenario(t, d, dir)
-			if r := runCmd(t, nil, "create-admin", "ops@example.com", "--db", d.URL); r.code != 0 {
-				t.Fatalf("create-admin: %s", r.stderr)
-			}
-			s := startServe(t, d.URL, "--role", "admin", "--auth", "dev", "--config", filepath.Join(dir, "config.json"), "--log-level", "error")
-			base := "http://" + s.addr("admin") + "/api"
+			base := previewAdmin(t, d, dir)
 			req, _ := http.NewRequest(http.MethodPut, base+"/rules/13", strings.NewReader(`{"backgroundRate": 100, "data_version": 1}`))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("X-Balrog-Dev-User", "ops@example.com")
@@ -170,12 +177,7 @@ func TestPreviewThrottleChange(t *testing.T) {
 func TestPreviewActions(t *testing.T) {
 	dir := filepath.Join(sharedDir(t), "conformance", "scenarios", "firefox-modern")
 	d := storetest.SQLite(t)
-	importScenario(t, d, dir)
-	if r := runCmd(t, nil, "create-admin", "ops@example.com", "--db", d.URL); r.code != 0 {
-		t.Fatalf("create-admin: %s", r.stderr)
-	}
-	s := startServe(t, d.URL, "--role", "admin", "--auth", "dev", "--config", filepath.Join(dir, "config.json"), "--log-level", "error")
-	base := "http://" + s.addr("admin") + "/api"
+	base := previewAdmin(t, d, dir)
 	const beta = "/update/6/Firefox/54.0.1/20170628075643/WINNT_x86-msvc-x64/en-US/beta/Windows_NT%2010.0.0.0.18363.592%20(x64)/ISET:SSE4_2,MEM:16384/default/default/update.xml"
 	before := dbState(t, d.URL)
 	preview := func(body string) previewAnswer {
@@ -256,5 +258,70 @@ func TestPreviewActions(t *testing.T) {
 	}
 	if after := dbState(t, d.URL); after != before {
 		t.Fatalf("previews changed the database:\n before %s\n after  %s", before, after)
+	}
+}
+
+// TestPreviewSampleIncludesAssertionURLs checks that a preview without
+// "urls" also answers the URLs of the product's rule assertions: an
+// asserted URL outside the generated sample is checked (once, though two
+// assertions name it) and reported when its outcome changes; an asserted
+// URL the sample already holds is not checked twice; another product's
+// assertions are left out.
+func TestPreviewSampleIncludesAssertionURLs(t *testing.T) {
+	dir := filepath.Join(sharedDir(t), "conformance", "scenarios", "firefox-modern")
+	for _, d := range storetest.Databases(t) {
+		t.Run(d.Name, func(t *testing.T) {
+			base := previewAdmin(t, d, dir)
+			const change = `{"action": "update", "rule_id": 13, "data_version": 1, "rule": {"backgroundRate": 0}}`
+			sampled := func() previewAnswer {
+				t.Helper()
+				status, raw := devPost(t, base+"/rules/preview", "ops@example.com", change)
+				var got previewAnswer
+				if err := json.Unmarshal(raw, &got); err != nil || status != http.StatusOK || !got.Sampled {
+					t.Fatalf("sampled preview: %d %s", status, raw)
+				}
+				return got
+			}
+			plain := sampled()
+			if len(plain.Changed) == 0 {
+				t.Fatal("the sample has no changed URL to assert")
+			}
+			inSample := plain.Changed[0].URL
+
+			// MEM:16384 and this OS string are not what the sample sends.
+			const asserted = "/update/6/Firefox/54.0.1/20170628075643/WINNT_x86-msvc-x64/de/beta/Windows_NT%2010.0.0.0.18363.592%20(x64)/ISET:SSE4_2,MEM:16384/default/default/update.xml"
+			for _, a := range []struct{ product, url string }{
+				{"Firefox", asserted},
+				{"Firefox", asserted},
+				{"Firefox", inSample},
+				{"Thunderbird", "/update/6/Thunderbird/54.0.1/20170628075643/WINNT_x86-msvc-x64/de/beta/x/y/default/default/update.xml"},
+			} {
+				body := `{"product": "` + a.product + `", "url": "` + a.url + `", "expected_release": "Firefox-67.0-build1"}`
+				if status, raw := devPost(t, base+"/assertions", "ops@example.com", body); status != http.StatusCreated {
+					t.Fatalf("POST /assertions: %d %s", status, raw)
+				}
+			}
+
+			got := sampled()
+			if got.Checked != plain.Checked+1 {
+				t.Errorf("checked %d URLs with the assertions, %d without; want one more", got.Checked, plain.Checked)
+			}
+			if len(got.Changed) != len(plain.Changed)+1 {
+				t.Errorf("%d changes with the assertions, %d without; want one more", len(got.Changed), len(plain.Changed))
+			}
+			found := false
+			for _, c := range got.Changed {
+				if c.URL != asserted {
+					continue
+				}
+				found = true
+				if len(c.After) != 1 || c.After[0]["release"] != "Firefox-66.0-build1" || c.After[0]["share"] != 100.0 || len(c.Before) != 2 {
+					t.Errorf("asserted URL: %v -> %v, want the 30/70 split -> Firefox-66.0-build1 for all", c.Before, c.After)
+				}
+			}
+			if !found {
+				t.Errorf("the asserted URL is not among the changes: %+v", got.Changed)
+			}
+		})
 	}
 }

@@ -29,7 +29,8 @@ type releaseFile struct {
 }
 
 // readScenario reads a scenario directory (shared/conformance/README.md):
-// releases/*.json, rules.json, and the optional shutoffs.json and pins.json.
+// releases/*.json, rules.json, and the optional shutoffs.json, pins.json and
+// assertions.json (written by export).
 // config.json is server configuration and is not read here. An error names
 // the file and, where it can, the key.
 func readScenario(dir string) (store.Dataset, error) {
@@ -81,6 +82,17 @@ func readScenario(dir string) (store.Dataset, error) {
 	for i, p := range ds.Pins {
 		if p.Product == "" || p.Channel == "" || p.Version == "" || p.Mapping == "" {
 			return ds, fmt.Errorf("%s: pin %d: product, channel, version and mapping are required", filepath.Join(dir, "pins.json"), i)
+		}
+	}
+	if err := readJSONList(filepath.Join(dir, "assertions.json"), false, &ds.Assertions); err != nil {
+		return ds, err
+	}
+	for i, a := range ds.Assertions {
+		switch {
+		case a.AssertionID <= 0:
+			return ds, fmt.Errorf("%s: assertion %d: assertion_id must be a positive integer", filepath.Join(dir, "assertions.json"), i)
+		case a.Product == "" || !strings.HasPrefix(a.URL, "/"):
+			return ds, fmt.Errorf("%s: assertion %d: product and url (a request target, /update/...) are required", filepath.Join(dir, "assertions.json"), a.AssertionID)
 		}
 	}
 	return ds, nil

@@ -73,13 +73,10 @@ func TestSigningConfig(t *testing.T) {
 	}
 }
 
-// TestServeSignsConfiguredProducts replays the firefox-modern scenario with
-// signing on for GMP and Guardian: every update answer of those products
-// carries a signature that verifies with the public key, no other answer
-// carries one, and apart from that header every case answers as recorded.
-func TestServeSignsConfiguredProducts(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "conformance", "scenarios", "firefox-modern")
-	cases := readCases(t, filepath.Join(dir, "cases.jsonl"))
+// signingConfig writes the scenario dir's config.json with signing on for
+// products, with a new P-384 key, and returns its path and the key.
+func signingConfig(t *testing.T, dir string, products []string) (string, *ecdsa.PrivateKey) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -95,13 +92,24 @@ func TestServeSignsConfiguredProducts(t *testing.T) {
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	signed := []string{"GMP", "Guardian"}
-	cfg["signing"] = map[string]any{"key_file": keyFile, "x5u": "https://x5u.example/chain.pem", "products": signed}
+	cfg["signing"] = map[string]any{"key_file": keyFile, "x5u": "https://x5u.example/chain.pem", "products": products}
 	config := filepath.Join(tmp, "config.yaml")
 	b, _ = json.Marshal(cfg)
 	if err := os.WriteFile(config, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return config, key
+}
+
+// TestServeSignsConfiguredProducts replays the firefox-modern scenario with
+// signing on for GMP and Guardian: every update answer of those products
+// carries a signature that verifies with the public key, no other answer
+// carries one, and apart from that header every case answers as recorded.
+func TestServeSignsConfiguredProducts(t *testing.T) {
+	dir := filepath.Join(sharedDir(t), "conformance", "scenarios", "firefox-modern")
+	cases := readCases(t, filepath.Join(dir, "cases.jsonl"))
+	signed := []string{"GMP", "Guardian"}
+	config, key := signingConfig(t, dir, signed)
 
 	for _, d := range storetest.Databases(t) {
 		t.Run(d.Name, func(t *testing.T) {
@@ -158,5 +166,81 @@ func TestServeRefusesBadSigningKey(t *testing.T) {
 		"--signing-key-file", keyFile, "--signing-x5u", "https://a", "--signing-products", "GMP")
 	if r.code == 0 || !strings.Contains(r.stderr, "signing-key-file") {
 		t.Fatalf("code %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestExplainShowsContentSignature checks that explain (POST /api/evaluate
+// and `balrog explain`) shows the Content-Signature header the public role
+// sends: present, verifying with the public key over the explained body,
+// for a product signing is configured for; absent for other products and
+// when signing is off.
+func TestExplainShowsContentSignature(t *testing.T) {
+	dir := filepath.Join(sharedDir(t), "conformance", "scenarios", "firefox-modern")
+	config, key := signingConfig(t, dir, []string{"GMP"})
+	const (
+		gmp  = "/update/3/GMP/67.0/20190513195729/WINNT_x86-msvc/en-US/release/Windows_NT%2010.0.0.0.18363.592%20(x64)/default/default/update.xml"
+		beta = "/update/6/Firefox/54.0.1/20170628075643/WINNT_x86-msvc-x64/en-US/beta/Windows_NT%2010.0.0.0.18363.592%20(x64)/ISET:SSE4_2,MEM:16384/default/default/update.xml"
+	)
+	d := storetest.SQLite(t)
+	importScenario(t, d, dir)
+	s := startServe(t, d.URL, "--role", "admin,public", "--auth", "dev", "--config", config, "--log-level", "error")
+
+	// response is the "response" of an explanation.
+	type response struct {
+		Status  int               `json:"status"`
+		Headers map[string]string `json:"headers"`
+		Body    string            `json:"body"`
+	}
+	overHTTP := func(url string) response {
+		t.Helper()
+		status, raw := devPost(t, "http://"+s.addr("admin")+"/api/evaluate", "someone", `{"url": "`+url+`"}`)
+		var x struct{ Response response }
+		if err := json.Unmarshal(raw, &x); err != nil || status != 200 {
+			t.Fatalf("explain %s: %d %s", url, status, raw)
+		}
+		return x.Response
+	}
+	onCommandLine := func(config, url string) response {
+		t.Helper()
+		r := runCmd(t, nil, "explain", "--db", d.URL, "--config", config, "--log-level", "error", url)
+		var x struct{ Response response }
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &x) != nil {
+			t.Fatalf("balrog explain %s: code %d, %.300s %s", url, r.code, r.stdout, r.stderr)
+		}
+		return x.Response
+	}
+	verifies := func(how string, resp response) {
+		t.Helper()
+		sig := resp.Headers["Content-Signature"]
+		if resp.Status != 200 || sig == "" || !strings.Contains(resp.Body, " URL=") {
+			t.Fatalf("%s: status %d, headers %v, body %.200q: want a signed update", how, resp.Status, resp.Headers, resp.Body)
+		}
+		x5u, err := public.VerifyContentSignature(&key.PublicKey, []byte(resp.Body), sig)
+		if err != nil || x5u != "https://x5u.example/chain.pem" {
+			t.Errorf("%s: x5u %q, %v", how, x5u, err)
+		}
+		if _, err := public.VerifyContentSignature(&key.PublicKey, []byte(strings.Replace(resp.Body, " URL=", "  URL=", 1)), sig); err == nil {
+			t.Errorf("%s: the signature verifies over a tampered body", how)
+		}
+	}
+
+	signed := overHTTP(gmp)
+	verifies("POST /api/evaluate", signed)
+	_, body, hdr := get(t, "http://"+s.addr("public")+gmp)
+	if body != signed.Body || hdr.Get("Content-Signature") == "" {
+		t.Errorf("public role: body %.200q, Content-Signature %q; explain body %.200q", body, hdr.Get("Content-Signature"), signed.Body)
+	}
+	verifies("balrog explain", onCommandLine(config, gmp))
+
+	for how, resp := range map[string]response{
+		"unsigned product":       overHTTP(beta),
+		"signing not configured": onCommandLine(filepath.Join(dir, "config.json"), gmp),
+	} {
+		if resp.Status != 200 || resp.Headers["Content-Type"] == "" || !strings.Contains(resp.Body, " URL=") {
+			t.Errorf("%s: status %d, headers %v, body %.200q: want an update", how, resp.Status, resp.Headers, resp.Body)
+		}
+		if sig, ok := resp.Headers["Content-Signature"]; ok {
+			t.Errorf("%s: Content-Signature %q", how, sig)
+		}
 	}
 }

@@ -2,13 +2,14 @@ package store
 
 // Assertion is one row of the assertions table: the update request target
 // URL of product must be answered with ExpectedRelease (nil: no update).
+// The JSON names are those of assertions.json in an export.
 type Assertion struct {
-	AssertionID     int
-	Product         string
-	URL             string
-	ExpectedRelease *string
-	Comment         *string
-	DataVersion     int
+	AssertionID     int     `json:"assertion_id"`
+	Product         string  `json:"product"`
+	URL             string  `json:"url"`
+	ExpectedRelease *string `json:"expected_release"`
+	Comment         *string `json:"comment"`
+	DataVersion     int     `json:"data_version"`
 }
 
 // AssertionRevision is one non-marker assertions_history row.

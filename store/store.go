@@ -40,12 +40,14 @@ type ReleaseInfo struct {
 }
 
 // Dataset is a set of objects loaded or exported together, in the scenario
-// format of the conformance corpora (releases, rules, shutoffs, pins).
+// format of the conformance corpora (releases, rules, shutoffs, pins) and
+// of exports, which add the rule assertions.
 type Dataset struct {
-	Releases []Release
-	Rules    []rules.Rule
-	Shutoffs []rules.Shutoff
-	Pins     []rules.Pin
+	Releases   []Release
+	Rules      []rules.Rule
+	Shutoffs   []rules.Shutoff
+	Pins       []rules.Pin
+	Assertions []Assertion
 }
 
 // RuleRevision is one rules_history row of a rule that existed at that

@@ -45,13 +45,11 @@ type CleanupReport struct {
 }
 
 // releaseReference is a column naming releases. A pending-only reference
-// counts rows of scheduled changes not yet enacted; an optional one is
-// skipped while its table does not exist.
+// counts rows of scheduled changes not yet enacted.
 type releaseReference struct {
-	table    string
-	columns  []string
-	pending  bool
-	optional bool
+	table   string
+	columns []string
+	pending bool
 }
 
 // releaseReferences are the columns that keep a release alive. Emergency
@@ -63,8 +61,8 @@ var releaseReferences = []releaseReference{
 	{table: "releases_scheduled_changes", columns: []string{"base_name"}, pending: true},
 	{table: "pinnable_releases", columns: []string{"mapping"}},
 	{table: "pinnable_releases_scheduled_changes", columns: []string{"base_mapping"}, pending: true},
-	// Rule assertions (once their table exists) expecting a release.
-	{table: "assertions", columns: []string{"expected_release"}, optional: true},
+	// Rule assertions expecting a release.
+	{table: "assertions", columns: []string{"expected_release"}},
 }
 
 // historyKeys maps each history table to the primary key of its object.
@@ -169,9 +167,6 @@ func (db *DB) releasePredicate(g *gorm.DB) (string, error) {
 	var conds []string
 	for _, ref := range releaseReferences {
 		if !g.Migrator().HasTable(ref.table) {
-			if ref.optional {
-				continue
-			}
 			return "", fmt.Errorf("cleanup: table %s is missing; run `balrog migrate pre`", ref.table)
 		}
 		var ors []string

@@ -39,6 +39,7 @@ var cleanupKept = map[string]string{
 	"R-updated":    "updated after the cutoff",
 	"R-no-history": "no history: its age is unknown",
 	"R-rule3":      "mapping of rule 3, written after the cutoff",
+	"R-assert":     "expected by assertion 1",
 }
 
 // cleanupDeleted are the releases it must delete.
@@ -77,7 +78,7 @@ func generateCleanupData(t *testing.T, d storetest.Database) *DB {
 		return out
 	}
 	s := func(v string) *string { return &v }
-	old := rel("R-rule", "R-fallback", "R-pin", "R-sc-rule", "R-sc-rule-done", "R-sc-release", "R-sc-pin", "R-part", "R-updated")
+	old := rel("R-rule", "R-fallback", "R-pin", "R-sc-rule", "R-sc-rule-done", "R-sc-release", "R-sc-pin", "R-part", "R-updated", "R-assert")
 	for i := range orphans {
 		old = append(old, rel(fmt.Sprintf("R-orphan-%02d", i))...)
 	}
@@ -90,6 +91,10 @@ func generateCleanupData(t *testing.T, d storetest.Database) *DB {
 		},
 		Pins:     []rules.Pin{{Product: "Firefox", Channel: "release", Version: "60.", Mapping: "R-pin"}},
 		Shutoffs: []rules.Shutoff{{Product: "Firefox", Channel: "off"}},
+		Assertions: []store.Assertion{
+			{AssertionID: 1, Product: "Firefox", URL: "/update/6/Firefox/1.0/1/WINNT_x86-msvc/en-US/assert/a/b/default/default/update.xml", ExpectedRelease: s("R-assert")},
+			{AssertionID: 2, Product: "Firefox", URL: "/update/6/Firefox/1.0/1/WINNT_x86-msvc/en-US/off/a/b/default/default/update.xml"},
+		},
 	})
 	db.nowFunc = func() time.Time { return cleanupOld }
 	if _, err := db.GrantAdmin(ctx, "ops@example.com", "gen"); err != nil {
@@ -196,7 +201,7 @@ func TestCleanup(t *testing.T) {
 			// History: nothing older than the cutoff is left but the newest
 			// revision of an object that exists, and every object kept its
 			// newest revision.
-			for _, table := range []string{"rules_history", "releases_history", "permissions_history", "emergency_shutoffs_history", "pinnable_releases_history"} {
+			for _, table := range []string{"rules_history", "releases_history", "permissions_history", "emergency_shutoffs_history", "pinnable_releases_history", "assertions_history"} {
 				key := HistoryKey(table)
 				base := strings.TrimSuffix(table, "_history")
 				cols := "`" + strings.Join(key, "`, `") + "`"

@@ -10,8 +10,8 @@ import (
 	"github.com/balrog-go/balrog/store"
 )
 
-// Export reads what `balrog import` loads — rules, emergency shutoffs, pins
-// and releases — in one read transaction, so the copy is consistent. The
+// Export reads what `balrog import` loads — rules, emergency shutoffs, pins,
+// rule assertions and releases — in one read transaction, so the copy is consistent. The
 // releases are handed to each one at a time, in name order, so that a
 // production-sized set of blobs is never held in memory at once; the
 // returned dataset carries the other objects and no releases.
@@ -38,6 +38,13 @@ func (db *DB) Export(ctx context.Context, each func(store.Release) error) (store
 		}
 		for _, p := range pins {
 			ds.Pins = append(ds.Pins, rules.Pin{Product: p.Product, Channel: p.Channel, Version: p.Version, Mapping: p.Mapping, DataVersion: p.DataVersion})
+		}
+		var assertions []assertionRow
+		if err := tx.Order("assertion_id").Find(&assertions).Error; err != nil {
+			return fmt.Errorf("assertions: %w", err)
+		}
+		for _, a := range assertions {
+			ds.Assertions = append(ds.Assertions, a.assertion())
 		}
 		rows, err := tx.Model(&releaseRow{}).Order("name").Rows()
 		if err != nil {

@@ -80,6 +80,18 @@ func (db *DB) Import(ctx context.Context, ds store.Dataset, changedBy string) er
 				return fmt.Errorf("pin %s/%s/%s history: %w", p.Product, p.Channel, p.Version, err)
 			}
 		}
+		for _, a := range ds.Assertions {
+			a.DataVersion = max(a.DataVersion, 1)
+			row := assertionRow{AssertionID: a.AssertionID, Product: a.Product, URL: a.URL,
+				ExpectedRelease: a.ExpectedRelease, Comment: a.Comment, DataVersion: a.DataVersion}
+			if err := tx.Create(&row).Error; err != nil {
+				return fmt.Errorf("assertion %d: %w", a.AssertionID, err)
+			}
+			hist := []assertionHistoryRow{{History: marker, AssertionID: row.AssertionID}, assertionHistoryOf(full, row.assertion())}
+			if err := tx.Create(&hist).Error; err != nil {
+				return fmt.Errorf("assertion %d history: %w", a.AssertionID, err)
+			}
+		}
 		return nil
 	})
 	if err != nil {
