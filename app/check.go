@@ -6,8 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/balrog-go/balrog/admin"
-	"github.com/balrog-go/balrog/blobs"
-	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/store/gormstore"
 )
 
@@ -22,23 +20,11 @@ database and compare the release served with the expected one (or no update). Pr
 line per assertion, then a summary; the exit status is 1 when any assertion fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, p, err := e.setup(cmd)
-			if err != nil {
-				return err
-			}
-			allowlist, err := blobs.NewAllowlist(cfg.DomainAllowlist)
-			if err != nil {
-				return fmt.Errorf("domain_allowlist: %w", err)
-			}
-			db, err := openDatabase(cmd.Context(), cfg, p.log, metrics.Discard{}, true)
+			db, evaluator, err := e.openEvaluator(cmd, true)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			evaluator, err := p.evaluator(allowlist)
-			if err != nil {
-				return err
-			}
 			var results []admin.AssertionResult
 			err = gormstore.NewAdminStore(db).Tx(cmd.Context(), "check", func(tx *gormstore.AdminTx) error {
 				list, err := tx.Assertions(nil, true)

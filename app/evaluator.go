@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/spf13/cobra"
+
 	"github.com/balrog-go/balrog/admin"
 	"github.com/balrog-go/balrog/blobs"
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/public"
 	"github.com/balrog-go/balrog/store/gormstore"
 )
@@ -83,4 +86,27 @@ func (p *process) evaluator(allowlist *blobs.Allowlist) (publicEvaluator, error)
 		cfg: public.Config{Allowlist: allowlist, ForceHosts: p.cfg.SpecialForceHosts, Signer: signer},
 		log: p.log,
 	}, nil
+}
+
+// openEvaluator opens the configured database and the public role's
+// evaluator (the configured allowlist, force hosts and signer), for the
+// commands that answer update URLs. The caller closes the database.
+func (e env) openEvaluator(cmd *cobra.Command, serving bool) (*gormstore.DB, publicEvaluator, error) {
+	cfg, p, err := e.setup(cmd)
+	if err != nil {
+		return nil, publicEvaluator{}, err
+	}
+	allowlist, err := blobs.NewAllowlist(cfg.DomainAllowlist)
+	if err != nil {
+		return nil, publicEvaluator{}, fmt.Errorf("domain_allowlist: %w", err)
+	}
+	ev, err := p.evaluator(allowlist)
+	if err != nil {
+		return nil, publicEvaluator{}, err
+	}
+	db, err := openDatabase(cmd.Context(), cfg, p.log, metrics.Discard{}, serving)
+	if err != nil {
+		return nil, publicEvaluator{}, err
+	}
+	return db, ev, nil
 }

@@ -7,8 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/balrog-go/balrog/blobs"
-	"github.com/balrog-go/balrog/metrics"
 )
 
 // explainCommand is `balrog explain URL`: the answer the public role gives
@@ -36,23 +34,11 @@ should-serve decision, and the exact response. --force=true answers as with forc
 			default:
 				return fmt.Errorf("--force: %q is not true or false", force)
 			}
-			cfg, p, err := e.setup(cmd)
-			if err != nil {
-				return err
-			}
-			allowlist, err := blobs.NewAllowlist(cfg.DomainAllowlist)
-			if err != nil {
-				return fmt.Errorf("domain_allowlist: %w", err)
-			}
-			db, err := openDatabase(cmd.Context(), cfg, p.log, metrics.Discard{}, false)
+			db, evaluator, err := e.openEvaluator(cmd, false)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			evaluator, err := p.evaluator(allowlist)
-			if err != nil {
-				return err
-			}
 			raw, err := evaluator.Explain(cmd.Context(), db, args[0], f)
 			if err != nil {
 				return err
