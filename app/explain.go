@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
 )
 
 // explainCommand is `balrog explain URL`: the answer the public role gives
