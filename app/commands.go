@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -90,9 +91,12 @@ stops the process. Against MySQL, serve refuses to start until
 			if err != nil {
 				return err
 			}
-			_, p, err := e.setup(cmd)
+			cfg, p, err := e.setup(cmd)
 			if err != nil {
 				return err
+			}
+			if cfg.MemoryLimit > 0 {
+				debug.SetMemoryLimit(cfg.MemoryLimit)
 			}
 			ctx := cmd.Context()
 			services, err := p.build(ctx, roles)

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -60,6 +61,9 @@ type Config struct {
 	RequestLogSample float64
 	// SentryDSN is where panics and 5xx errors are reported; empty is off.
 	SentryDSN string
+	// MemoryLimit is the Go runtime's soft memory limit in bytes (as
+	// GOMEMLIMIT); 0 leaves the runtime's own (GOMEMLIMIT or none).
+	MemoryLimit int64
 }
 
 // setting is one scalar configuration value: its flag, environment
@@ -131,6 +135,14 @@ func settings() []setting {
 			return nil
 		}},
 		{"sentry-dsn", []string{"BALROG_SENTRY_DSN"}, "", "Sentry DSN that panics and 5xx errors are reported to (empty: off)", str(func(c *Config) *string { return &c.SentryDSN })},
+		{"memory-limit", []string{"BALROG_MEMORY_LIMIT"}, "", "soft memory limit of the process, e.g. 384MiB or 2GiB (Go's GOMEMLIMIT; set it a little under the container's memory; empty: GOMEMLIMIT or none)", func(c *Config, v string) error {
+			n, err := parseByteSize(v)
+			if err != nil {
+				return err
+			}
+			c.MemoryLimit = n
+			return nil
+		}},
 	}
 }
 
@@ -360,4 +372,27 @@ func requirePprofLoopback(addr string) error {
 		return fmt.Errorf("setting pprof-addr: %s is refused: the pprof listener is only allowed on a loopback address", addr)
 	}
 	return nil
+}
+
+// parseByteSize reads a size as GOMEMLIMIT writes one: a number of bytes
+// with an optional B, KiB, MiB, GiB or TiB suffix; empty is 0.
+func parseByteSize(v string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	num, mult := v, int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}} {
+		if strings.HasSuffix(v, u.suffix) {
+			num, mult = strings.TrimSuffix(v, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("%q is not a size such as 384MiB or 2GiB", v)
+	}
+	return n * mult, nil
 }

@@ -111,6 +111,8 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml"}, nil, "setting log-format"},
 		{"sample above 1", []string{"--request-log-sample", "1.5"}, nil, "--request-log-sample"},
 		{"sample not a number env", nil, map[string]string{"BALROG_REQUEST_LOG_SAMPLE": "half"}, "BALROG_REQUEST_LOG_SAMPLE"},
+		{"memory limit unit", []string{"--memory-limit", "384MB"}, nil, "--memory-limit"},
+		{"memory limit negative", []string{"--memory-limit", "-1GiB"}, nil, "--memory-limit"},
 		{"unknown file key", []string{"--config", write("colour: blue\n")}, nil, `unknown setting "colour"`},
 		{"allowlist shape", []string{"--config", write("domain_allowlist:\n  a.org: 3\n")}, nil, "domain_allowlist"},
 		{"bad regex", []string{"--config", write("domain_allowlist:\n  a.org:\n    '(unclosed': [X]\n")}, nil, "domain_allowlist"},
@@ -148,6 +150,15 @@ func TestDevAuthOnlyOnLoopback(t *testing.T) {
 	for addr, ok := range map[string]bool{"127.0.0.1:9000": true, "[::1]:9000": true, "localhost:9000": true, "0.0.0.0:9000": false, "10.1.2.3:9000": false, ":9000": false} {
 		if err := requireLoopback(addr); (err == nil) != ok {
 			t.Errorf("requireLoopback(%s) = %v, want ok=%v", addr, err, ok)
+		}
+	}
+}
+
+func TestMemoryLimitSizes(t *testing.T) {
+	for in, want := range map[string]int64{"": 0, "1048576": 1 << 20, "512B": 512, "384MiB": 384 << 20, "2GiB": 2 << 30, "1TiB": 1 << 40} {
+		c, err := LoadConfig(flags(t, "--memory-limit", in), environ(nil))
+		if err != nil || c.MemoryLimit != want {
+			t.Errorf("--memory-limit %q: %d, %v; want %d", in, c.MemoryLimit, err, want)
 		}
 	}
 }

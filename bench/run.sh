@@ -120,6 +120,7 @@ fi
 marker="$DATA/.imported-$DB_NAME"
 if [ "${BENCH_REUSE_DB:-0}" = 1 ] && [ -f "$marker" ] && sql "$DB_NAME" -e 'SELECT 1 FROM rules LIMIT 1' >/dev/null 2>&1; then
   say "bench: reusing the data set in $DB_NAME"
+  "$BIN/balrog" migrate pre >/dev/null 2>&1 || die "migrate pre failed"
   sql "$DB_NAME" <"$DATA/rules-1000.sql"
 else
   rm -f "$marker"
