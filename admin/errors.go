@@ -102,6 +102,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if p.Data != nil {
 			body["data"] = p.Data
 		}
+		if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
+			c.Response().Header().Set("Retry-After", "5")
+		}
 		ct := p.ContentType
 		if ct == "" {
 			ct = ctJSON

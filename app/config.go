@@ -48,6 +48,13 @@ type Config struct {
 	// M2MAccounts maps OIDC machine client ids to account names (Balrog's
 	// M2M_ACCOUNT_MAPPING); an unmapped id is its own account name.
 	M2MAccounts map[string]string
+
+	// AdminMaxBody bounds admin request bodies, in bytes.
+	AdminMaxBody int64
+	// AdminRateLimit is each admin client's sustained requests per second
+	// (0: no limit); AdminRateBurst how many it may send at once.
+	AdminRateLimit float64
+	AdminRateBurst int
 }
 
 // setting is one scalar configuration value: its flag, environment
@@ -104,7 +111,50 @@ func settings() []setting {
 			return nil
 		}},
 		{"log-level", []string{"BALROG_LOG_LEVEL"}, "info", "debug, info, warn or error", str(func(c *Config) *string { return &c.LogLevel })},
+		{"admin-max-body", []string{"BALROG_ADMIN_MAX_BODY"}, "32MiB", "largest admin request body (bytes, or with a unit: KB, MB, KiB, MiB); larger ones get 413", func(c *Config, v string) error {
+			n, err := parseSize(v)
+			c.AdminMaxBody = n
+			return err
+		}},
+		{"admin-rate-limit", []string{"BALROG_ADMIN_RATE_LIMIT"}, "50", "admin requests per second per client (the authenticated user, else the peer address); over it: 429 with Retry-After; 0: no limit", func(c *Config, v string) error {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q is not a rate (requests per second, 0 for none)", v)
+			}
+			c.AdminRateLimit = n
+			return nil
+		}},
+		{"admin-rate-burst", []string{"BALROG_ADMIN_RATE_BURST"}, "100", "admin requests a client may send at once above --admin-rate-limit", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("%q is not a positive number of requests", v)
+			}
+			c.AdminRateBurst = n
+			return nil
+		}},
 	}
+}
+
+// sizeUnits are the units parseSize accepts, longest first.
+var sizeUnits = []struct {
+	suffix string
+	bytes  int64
+}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+
+// parseSize reads a positive byte count: 1048576, 30MB, 32MiB.
+func parseSize(v string) (int64, error) {
+	num, mult := strings.TrimSpace(v), int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.bytes
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("%q is not a size (e.g. 30MB, 32MiB, 1048576)", v)
+	}
+	return n * mult, nil
 }
 
 // AddFlags registers the configuration flags on fs.

@@ -42,7 +42,7 @@ func newFaultEnv(t *testing.T) *faultEnv {
 		t.Fatal(err)
 	}
 	s := startServe(t, url, "--auth", "dev", "--config", filepath.Join(scenario, "config.json"),
-		"--refresh-interval", "100ms", "--agent-interval", "200ms", "--log-level", "error")
+		"--refresh-interval", "100ms", "--agent-interval", "200ms", "--log-level", "error", "--admin-rate-limit", "0")
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	t.Cleanup(client.CloseIdleConnections)
 	return &faultEnv{m: m, db: db, srv: s, client: client}
@@ -50,19 +50,25 @@ func newFaultEnv(t *testing.T) *faultEnv {
 
 // admin sends one admin request as balrogadmin.
 func (f *faultEnv) admin(method, path, body string) (int, string, error) {
+	code, b, _, err := f.adminWithHeaders(method, path, body)
+	return code, b, err
+}
+
+// adminWithHeaders is admin, with the answer's headers.
+func (f *faultEnv) adminWithHeaders(method, path, body string) (int, string, http.Header, error) {
 	req, err := http.NewRequest(method, "http://"+f.srv.addr("admin")+path, strings.NewReader(body))
 	if err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(auth.DevUserHeader, "balrogadmin")
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return 0, "", err
+		return 0, "", nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
+	return resp.StatusCode, string(b), resp.Header, err
 }
 
 // public fetches one public URL.
@@ -178,6 +184,8 @@ type writeOutcome struct {
 	key  string // rule alias or release name
 	code int
 	body string
+	// retryAfter is the Retry-After header of the answer.
+	retryAfter string
 }
 
 // TestAdminWritesAcrossOutage runs a stream of admin writes (new rules, new
@@ -205,15 +213,17 @@ func TestAdminWritesAcrossOutage(t *testing.T) {
 				default:
 				}
 				var o writeOutcome
+				var hdr http.Header
 				if i%2 == 0 {
 					o = writeOutcome{kind: "rule", key: fmt.Sprintf("w%d-%d", w, i)}
-					o.code, o.body, _ = f.admin("POST", "/rules", fmt.Sprintf(
+					o.code, o.body, hdr, _ = f.adminWithHeaders("POST", "/rules", fmt.Sprintf(
 						`{"priority": 5, "backgroundRate": 100, "update_type": "minor", "product": "Firefox", "channel": "fault-%s", "mapping": "Firefox-66.0-build1", "alias": "%s"}`, o.key, o.key))
 				} else {
 					o = writeOutcome{kind: "release", key: fmt.Sprintf("Fault-%d-%d", w, i)}
-					o.code, o.body, _ = f.admin("PUT", "/releases/"+o.key, strings.ReplaceAll(
+					o.code, o.body, hdr, _ = f.adminWithHeaders("PUT", "/releases/"+o.key, strings.ReplaceAll(
 						`{"name": "NAME", "product": "Firefox", "blob": "{\"name\": \"NAME\", \"schema_version\": 1, \"hashFunction\": \"sha512\"}"}`, "NAME", o.key))
 				}
+				o.retryAfter = hdr.Get("Retry-After")
 				mu.Lock()
 				outcomes = append(outcomes, o)
 				mu.Unlock()
@@ -247,6 +257,9 @@ func TestAdminWritesAcrossOutage(t *testing.T) {
 			}
 			if err := json.Unmarshal([]byte(o.body), &p); err != nil || p.Status != 503 || p.Title != "Service Unavailable" || !strings.Contains(p.Detail, "database is unavailable") {
 				t.Errorf("%s %s: 503 body %q", o.kind, o.key, o.body)
+			}
+			if o.retryAfter != "5" {
+				t.Errorf("%s %s: 503 Retry-After %q, want 5", o.kind, o.key, o.retryAfter)
 			}
 			f.checkAbsent(t, o)
 		default:

@@ -223,6 +223,9 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 		Allowlist:      allowlist,
 		SystemAccounts: p.cfg.SystemAccounts,
 		Log:            p.log,
+		MaxBodyBytes:   p.cfg.AdminMaxBody,
+		RateLimit:      p.cfg.AdminRateLimit,
+		RateBurst:      p.cfg.AdminRateBurst,
 	}).Register(e)
 	return p.serveHTTP("admin", p.cfg.AdminAddr, e, nil)
 }
