@@ -141,6 +141,9 @@ func problemOf(err error, method string) *Problem {
 	case errors.Is(err, store.ErrOutdated):
 		return &Problem{Status: http.StatusBadRequest, Title: "Bad Request", Detail: "OutdatedDataError",
 			Exception: fmt.Sprintf("Couldn't perform the request %s. Outdated Data Version. old_data_version doesn't match current data_version", method)}
+	case errors.Is(err, store.ErrCommitUnknown):
+		return &Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable",
+			Detail: "The database went away while the change was being committed: it was made entirely or not at all. Check the current state before retrying."}
 	case errors.Is(err, store.ErrUnavailable):
 		return &Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable",
 			Detail: "The database is unavailable; nothing was changed. Retry later."}
