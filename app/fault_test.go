@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -82,6 +83,21 @@ func (f *faultEnv) public(path string) (int, string, error) {
 	return resp.StatusCode, string(b), err
 }
 
+// outageLength is how long the outage tests keep the database away: 3 s,
+// or BALROG_FAULT_OUTAGE (a duration) to measure longer ones.
+func outageLength(t *testing.T) time.Duration {
+	t.Helper()
+	v := os.Getenv("BALROG_FAULT_OUTAGE")
+	if v == "" {
+		return 3 * time.Second
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("BALROG_FAULT_OUTAGE=%q: %v", v, err)
+	}
+	return d
+}
+
 // eventually polls cond until it holds or 30 s pass.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -149,7 +165,7 @@ func TestPublicServesThroughOutage(t *testing.T) {
 	}
 	var requests, failures int
 	down := f.outage(func() {
-		until := time.Now().Add(3 * time.Second)
+		until := time.Now().Add(outageLength(t))
 		for time.Now().Before(until) {
 			for _, p := range publicPaths {
 				requests++
@@ -235,7 +251,7 @@ func TestAdminWritesAcrossOutage(t *testing.T) {
 	down := f.outage(func() {
 		n := count()
 		eventually(t, "writes during the outage", func() bool { return count() >= n+40 })
-		time.Sleep(time.Second)
+		time.Sleep(outageLength(t))
 	})
 	n := count()
 	eventually(t, "writes after the outage", func() bool { return count() >= n+40 })
