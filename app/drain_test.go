@@ -34,6 +34,32 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// mainProcess is the balrog command line running as its own process.
+type mainProcess struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	exited chan struct{} // closed when it has exited; err is then set
+	err    error
+}
+
+// startMain runs the balrog command line in a new process (this test
+// binary, through TestMain); it is killed when the test ends.
+func startMain(t *testing.T, args ...string) *mainProcess {
+	t.Helper()
+	p := &mainProcess{cmd: exec.Command(os.Args[0]), stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p.cmd.Env = append(os.Environ(), envMainArgs+"="+strings.Join(args, "\x1f"))
+	p.cmd.Stdout, p.cmd.Stderr = io.Discard, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	})
+	return p
+}
+
 // freeAddr returns a loopback address with a port nobody listens on.
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -60,23 +86,10 @@ func TestSIGTERMDrains(t *testing.T) {
 		}
 	}
 	publicAddr, adminAddr := freeAddr(t), freeAddr(t)
-	var stderr syncBuffer
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), envMainArgs+"="+strings.Join([]string{"serve", "--role", "public,admin", "--db", dbURL,
+	proc := startMain(t, "serve", "--role", "public,admin", "--db", dbURL,
 		"--auth", "dev", "--admin-rate-limit", "0", "--log-format", "text",
 		"--config", filepath.Join(scenario, "config.json"),
-		"--public-addr", publicAddr, "--admin-addr", adminAddr}, "\x1f"))
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	var exitErr error
-	go func() { exitErr = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
+		"--public-addr", publicAddr, "--admin-addr", adminAddr)
 	eventually(t, "serve listens", func() bool {
 		resp, err := http.Get("http://" + adminAddr + "/__lbheartbeat__")
 		if err != nil {
@@ -162,7 +175,7 @@ func TestSIGTERMDrains(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // let the handler start reading the body
 
 	signalled.Store(true)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	// The listener closes at once; the half-sent request still gets its
@@ -190,9 +203,9 @@ func TestSIGTERMDrains(t *testing.T) {
 	}
 	wg.Wait()
 	select {
-	case <-exited:
-		if exitErr != nil {
-			t.Errorf("serve exited with %v after SIGTERM, want 0:\n%s", exitErr, stderr.String())
+	case <-proc.exited:
+		if proc.err != nil {
+			t.Errorf("serve exited with %v after SIGTERM, want 0:\n%s", proc.err, proc.stderr.String())
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not exit within 30s of SIGTERM")

@@ -61,9 +61,9 @@ func sameSchema(t *testing.T, got, want map[string]string) {
 	}
 }
 
-// TestMigratePreInterrupted kills the database while `migrate pre` runs its
-// steps, at several points; after the database is back, `migrate pre`
-// completes and the schema is the one a clean run gives.
+// TestMigratePreInterrupted kills the database, or the migrate process,
+// while `migrate pre` runs its steps, at several points; afterwards
+// `migrate pre` completes and the schema is the one a clean run gives.
 func TestMigratePreInterrupted(t *testing.T) {
 	m := storetest.PrivateMariaDB(t)
 	clean := m.CreateDatabase("clean")
@@ -71,45 +71,54 @@ func TestMigratePreInterrupted(t *testing.T) {
 		t.Fatalf("clean migrate pre: %s", r.stderr)
 	}
 	want := schemaOf(t, m.Open("clean"))
-	for _, at := range []int{3, 20, 50} {
-		name := fmt.Sprintf("interrupted_%d", at)
-		url := m.CreateDatabase(name)
-		db := m.Open(name)
-		done := make(chan result, 1)
-		go func() { done <- runCmd(t, nil, "migrate", "pre", "--db", url) }()
-		applied := func() int {
-			var n int
-			_ = db.QueryRow("SELECT COUNT(*) FROM `" + migrations.VersionTable(migrations.Pre) + "` WHERE version_id > 0").Scan(&n)
-			return n
-		}
-		deadline := time.Now().Add(time.Minute)
-		for applied() < at {
-			select {
-			case r := <-done:
-				t.Fatalf("migrate pre finished (%d, %s) before step %d: the kill point is past the end", r.code, r.stderr, at)
-			default:
+	for _, kill := range []string{"database", "process"} {
+		for _, at := range []int{3, 20, 50} {
+			name := fmt.Sprintf("interrupted_%s_%d", kill, at)
+			url := m.CreateDatabase(name)
+			db := m.Open(name)
+			// migrate pre runs as its own process, so either it or the
+			// database can be killed.
+			proc := startMain(t, "migrate", "pre", "--db", url)
+			applied := func() int {
+				var n int
+				_ = db.QueryRow("SELECT COUNT(*) FROM `" + migrations.VersionTable(migrations.Pre) + "` WHERE version_id > 0").Scan(&n)
+				return n
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("step %d not reached within a minute", at)
+			deadline := time.Now().Add(time.Minute)
+			for applied() < at {
+				select {
+				case <-proc.exited:
+					t.Fatalf("migrate pre finished (%v) before step %d: the kill point is past the end", proc.err, at)
+				default:
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("step %d not reached within a minute", at)
+				}
+				time.Sleep(2 * time.Millisecond)
 			}
-			time.Sleep(2 * time.Millisecond)
+			if kill == "database" {
+				m.Stop()
+			} else {
+				_ = proc.cmd.Process.Kill()
+			}
+			<-proc.exited
+			if proc.err == nil {
+				t.Fatalf("migrate pre, %s killed after step %d, exited 0", kill, at)
+			}
+			if kill == "database" {
+				m.Start()
+			}
+			partial := applied()
+			if r := runCmd(t, nil, "migrate", "pre", "--db", url); r.code != 0 {
+				t.Fatalf("migrate pre re-run after the %s was killed at step %d: %d %s", kill, at, r.code, r.stderr)
+			}
+			status := runCmd(t, nil, "migrate", "status", "--db", url)
+			if status.code != 0 || !strings.Contains(status.stdout, "\n1 pending\n") {
+				t.Errorf("status after the re-run (post's one step pending): %s", status.stdout)
+			}
+			sameSchema(t, schemaOf(t, db), want)
+			t.Logf("%s killed after %d pre steps were recorded; the re-run completed the rest (%d tables)", kill, partial, len(want))
 		}
-		m.Stop()
-		r := <-done
-		if r.code == 0 {
-			t.Fatalf("migrate pre killed after step %d exited 0:\n%s", at, r.stdout)
-		}
-		m.Start()
-		partial := applied()
-		if r := runCmd(t, nil, "migrate", "pre", "--db", url); r.code != 0 {
-			t.Fatalf("migrate pre re-run after a kill at step %d: %d %s", at, r.code, r.stderr)
-		}
-		status := runCmd(t, nil, "migrate", "status", "--db", url)
-		if status.code != 0 || !strings.Contains(status.stdout, "\n1 pending\n") {
-			t.Errorf("status after the re-run (post's one step pending): %s", status.stdout)
-		}
-		sameSchema(t, schemaOf(t, db), want)
-		t.Logf("killed after %d pre steps were recorded; the re-run completed the rest (%d tables)", partial, len(want))
 	}
 }
 
