@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -144,7 +145,10 @@ func problemOf(err error, method string) *Problem {
 	case errors.Is(err, store.ErrCommitUnknown):
 		return &Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable",
 			Detail: "The database went away while the change was being committed: it was made entirely or not at all. Check the current state before retrying."}
-	case errors.Is(err, store.ErrUnavailable):
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, driver.ErrBadConn):
+		// The store wraps database failures with ErrUnavailable; a bare
+		// bad-connection error that escaped it means the same. (A network
+		// error may be the OIDC issuer's: it stays a 500.)
 		return &Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable",
 			Detail: "The database is unavailable; nothing was changed. Retry later."}
 	case errors.As(err, &he):

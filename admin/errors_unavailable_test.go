@@ -1,10 +1,13 @@
 package admin
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
@@ -25,6 +28,8 @@ func TestProblemOfDatabaseFailures(t *testing.T) {
 	}{
 		{"unavailable", fmt.Errorf("read rules: %w: %w", store.ErrUnavailable, mysql.ErrInvalidConn), 503, "nothing was changed"},
 		{"commit cut off", fmt.Errorf("commit: %w: %w: %w", store.ErrCommitUnknown, store.ErrUnavailable, errors.New("EOF")), 503, "entirely or not at all"},
+		{"network error outside the store (the OIDC issuer)", fmt.Errorf("verifying access token: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), 500, "Internal Server Error"},
+		{"bad connection", fmt.Errorf("list rules: %w", driver.ErrBadConn), 503, "nothing was changed"},
 		{"statement error", fmt.Errorf("insert rule: %w", &mysql.MySQLError{Number: 1406, Message: "Data too long"}), 500, "Internal Server Error"},
 	}
 	for _, tt := range tests {
