@@ -17,7 +17,7 @@ import (
 // needs no extra step); any other database must have this binary's pre steps
 // applied, and may have newer ones.
 func openDatabase(ctx context.Context, cfg Config, log *slog.Logger, serving bool) (*gormstore.DB, error) {
-	db, err := gormstore.Open(ctx, cfg.DB, gormstore.Options{})
+	db, err := gormstore.Open(ctx, cfg.DB, gormstore.Options{Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,12 @@
 package gormstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -86,5 +89,30 @@ func TestUnavailableClassifies(t *testing.T) {
 		if got := errors.Is(unavailable("write", tt.err), store.ErrUnavailable); got != tt.want {
 			t.Errorf("%v: ErrUnavailable %v, want %v", tt.err, got, tt.want)
 		}
+	}
+}
+
+// TestDriverMessagesLogged: the MySQL driver's own messages (here, a pooled
+// connection found dead after the server restarted) go to Options.Log.
+func TestDriverMessagesLogged(t *testing.T) {
+	m := storetest.PrivateMariaDB(t)
+	ctx := context.Background()
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	db, err := Open(ctx, m.CreateDatabase("balrog"), Options{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m.Stop()
+	m.Start()
+	if err := db.Ping(ctx); err != nil {
+		t.Fatalf("ping after the restart: %v", err)
+	}
+	if !strings.Contains(buf.String(), "level=WARN msg=\"mysql driver: ") {
+		t.Errorf("no driver message in the log:\n%s", buf.String())
 	}
 }
