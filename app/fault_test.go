@@ -394,7 +394,7 @@ func TestAgentEnactsAfterOutage(t *testing.T) {
 	}
 	down := f.outage(func() {
 		// Down from before the changes are due until well after.
-		time.Sleep(time.Until(when) + 2*time.Second)
+		time.Sleep(time.Until(when) + outageLength(t))
 	})
 	enacted := func() int {
 		var n int
