@@ -5,9 +5,11 @@ package admin
 
 import (
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -48,13 +50,20 @@ type Config struct {
 	// Evaluator answers update URLs as the public role would (explain,
 	// preview, assertions); nil turns those features off.
 	Evaluator Evaluator
+	// RateLimit is each client's sustained request rate per second (the
+	// authenticated user, else the peer address); 0 means no limit.
+	RateLimit float64
+	// RateBurst is how many requests a client may send at once; 0 means
+	// twice RateLimit.
+	RateBurst int
 }
 
 // Server is the admin API.
 type Server struct {
-	store *gormstore.AdminStore
-	cfg   Config
-	log   *slog.Logger
+	store  *gormstore.AdminStore
+	cfg    Config
+	log    *slog.Logger
+	limits *clientLimits // nil: no rate limit
 }
 
 // New returns the admin API over st. cfg.Auth is required.
@@ -72,7 +81,15 @@ func New(st *gormstore.AdminStore, cfg Config) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{store: st, cfg: cfg, log: log}
+	s := &Server{store: st, cfg: cfg, log: log}
+	if cfg.RateLimit > 0 {
+		burst := cfg.RateBurst
+		if burst <= 0 {
+			burst = int(math.Ceil(2 * cfg.RateLimit))
+		}
+		s.limits = newClientLimits(cfg.RateLimit, burst, time.Now)
+	}
+	return s
 }
 
 // Register adds the admin routes, the error handler and the middleware
@@ -83,6 +100,7 @@ func (s *Server) Register(e *echo.Echo) {
 	e.Use(s.requestLog, recoverPanic)
 	e.Use(securityHeaders)
 	e.Use(s.corsOrigin)
+	e.Use(s.rateLimit)
 	e.Use(s.bodyLimit)
 	e.Use(headWithoutBody)
 	s.routes(e)

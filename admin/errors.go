@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/http"
@@ -107,6 +108,9 @@ func writeProblem(c echo.Context, p *Problem) {
 	if p.Data != nil {
 		body["data"] = p.Data
 	}
+	if p.Status == http.StatusServiceUnavailable && c.Response().Header().Get("Retry-After") == "" {
+		c.Response().Header().Set("Retry-After", "5")
+	}
 	ct := p.ContentType
 	if ct == "" {
 		ct = ctJSON
@@ -161,6 +165,15 @@ func problemOf(err error, method string) *Problem {
 	case errors.Is(err, store.ErrOutdated):
 		return &Problem{Status: http.StatusBadRequest, Title: "Bad Request", Detail: "OutdatedDataError",
 			Exception: fmt.Sprintf("Couldn't perform the request %s. Outdated Data Version. old_data_version doesn't match current data_version", method)}
+	case errors.Is(err, store.ErrCommitUnknown):
+		return &Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable",
+			Detail: "The database went away while the change was being committed: it was made entirely or not at all. Check the current state before retrying."}
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, driver.ErrBadConn):
+		// The store wraps database failures with ErrUnavailable; a bare
+		// bad-connection error that escaped it means the same. (A network
+		// error may be the OIDC issuer's: it stays a 500.)
+		return &Problem{Status: http.StatusServiceUnavailable, Title: "Service Unavailable",
+			Detail: "The database is unavailable; nothing was changed. Retry later."}
 	case errors.As(err, &he):
 		switch he.Code {
 		case http.StatusNotFound:

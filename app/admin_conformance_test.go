@@ -47,7 +47,8 @@ func TestAdminConformance(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					s := startServe(t, d.URL, "--role", "admin", "--auth", "dev", "--config", config, "--log-level", "error")
+					// The replay is one client as fast as it can: no rate limit.
+					s := startServe(t, d.URL, "--role", "admin", "--auth", "dev", "--config", config, "--log-level", "error", "--admin-rate-limit", "0")
 					target, _ := url.Parse("http://" + s.addr("admin"))
 					h := httputil.NewSingleHostReverseProxy(target)
 					passed, failed, known := 0, 0, 0

@@ -3,7 +3,6 @@ package app
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"os"
 	"strconv"
@@ -64,6 +63,12 @@ type Config struct {
 	// MemoryLimit is the Go runtime's soft memory limit in bytes (as
 	// GOMEMLIMIT); 0 leaves the runtime's own (GOMEMLIMIT or none).
 	MemoryLimit int64
+	// AdminMaxBody bounds admin request bodies, in bytes.
+	AdminMaxBody int64
+	// AdminRateLimit is each admin client's sustained requests per second
+	// (0: no limit); AdminRateBurst how many it may send at once.
+	AdminRateLimit float64
+	AdminRateBurst int
 }
 
 // setting is one scalar configuration value: its flag, environment
@@ -136,14 +141,58 @@ func settings() []setting {
 		}},
 		{"sentry-dsn", []string{"BALROG_SENTRY_DSN"}, "", "Sentry DSN that panics and 5xx errors are reported to (empty: off)", str(func(c *Config) *string { return &c.SentryDSN })},
 		{"memory-limit", []string{"BALROG_MEMORY_LIMIT"}, "", "soft memory limit of the process, e.g. 384MiB or 2GiB (Go's GOMEMLIMIT; set it a little under the container's memory; empty: GOMEMLIMIT or none)", func(c *Config, v string) error {
-			n, err := parseByteSize(v)
-			if err != nil {
-				return err
+			if v == "" {
+				c.MemoryLimit = 0
+				return nil
 			}
+			n, err := parseSize(v)
 			c.MemoryLimit = n
+			return err
+		}},
+		{"admin-max-body", []string{"BALROG_ADMIN_MAX_BODY"}, "32MiB", "largest admin request body (bytes, or with a unit: KB, MB, KiB, MiB); larger ones get 413", func(c *Config, v string) error {
+			n, err := parseSize(v)
+			c.AdminMaxBody = n
+			return err
+		}},
+		{"admin-rate-limit", []string{"BALROG_ADMIN_RATE_LIMIT"}, "50", "admin requests per second per client (the authenticated user, else the peer address); over it: 429 with Retry-After; 0: no limit", func(c *Config, v string) error {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q is not a rate (requests per second, 0 for none)", v)
+			}
+			c.AdminRateLimit = n
+			return nil
+		}},
+		{"admin-rate-burst", []string{"BALROG_ADMIN_RATE_BURST"}, "100", "admin requests a client may send at once above --admin-rate-limit", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("%q is not a positive number of requests", v)
+			}
+			c.AdminRateBurst = n
 			return nil
 		}},
 	}
+}
+
+// sizeUnits are the units parseSize accepts, longest first.
+var sizeUnits = []struct {
+	suffix string
+	bytes  int64
+}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+
+// parseSize reads a positive byte count: 1048576, 30MB, 32MiB.
+func parseSize(v string) (int64, error) {
+	num, mult := strings.TrimSpace(v), int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.bytes
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (1<<40)/mult {
+		return 0, fmt.Errorf("%q is not a size (e.g. 30MB, 32MiB, 1048576)", v)
+	}
+	return n * mult, nil
 }
 
 // AddFlags registers the configuration flags on fs.
@@ -372,27 +421,4 @@ func requirePprofLoopback(addr string) error {
 		return fmt.Errorf("setting pprof-addr: %s is refused: the pprof listener is only allowed on a loopback address", addr)
 	}
 	return nil
-}
-
-// parseByteSize reads a size as GOMEMLIMIT writes one: a number of bytes
-// with an optional B, KiB, MiB, GiB or TiB suffix; empty is 0.
-func parseByteSize(v string) (int64, error) {
-	if v == "" {
-		return 0, nil
-	}
-	num, mult := v, int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"B", 1}} {
-		if strings.HasSuffix(v, u.suffix) {
-			num, mult = strings.TrimSuffix(v, u.suffix), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n <= 0 || n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("%q is not a size such as 384MiB or 2GiB", v)
-	}
-	return n * mult, nil
 }

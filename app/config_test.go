@@ -111,7 +111,7 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml"}, nil, "setting log-format"},
 		{"sample above 1", []string{"--request-log-sample", "1.5"}, nil, "--request-log-sample"},
 		{"sample not a number env", nil, map[string]string{"BALROG_REQUEST_LOG_SAMPLE": "half"}, "BALROG_REQUEST_LOG_SAMPLE"},
-		{"memory limit unit", []string{"--memory-limit", "384MB"}, nil, "--memory-limit"},
+		{"memory limit unit", []string{"--memory-limit", "384 furlongs"}, nil, "--memory-limit"},
 		{"memory limit negative", []string{"--memory-limit", "-1GiB"}, nil, "--memory-limit"},
 		{"unknown file key", []string{"--config", write("colour: blue\n")}, nil, `unknown setting "colour"`},
 		{"allowlist shape", []string{"--config", write("domain_allowlist:\n  a.org: 3\n")}, nil, "domain_allowlist"},
@@ -155,7 +155,7 @@ func TestDevAuthOnlyOnLoopback(t *testing.T) {
 }
 
 func TestMemoryLimitSizes(t *testing.T) {
-	for in, want := range map[string]int64{"": 0, "1048576": 1 << 20, "512B": 512, "384MiB": 384 << 20, "2GiB": 2 << 30, "1TiB": 1 << 40} {
+	for in, want := range map[string]int64{"": 0, "1048576": 1 << 20, "512B": 512, "384MiB": 384 << 20, "2GiB": 2 << 30, "400MB": 400e6} {
 		c, err := LoadConfig(flags(t, "--memory-limit", in), environ(nil))
 		if err != nil || c.MemoryLimit != want {
 			t.Errorf("--memory-limit %q: %d, %v; want %d", in, c.MemoryLimit, err, want)

@@ -18,7 +18,7 @@ import (
 // needs no extra step); any other database must have this binary's pre steps
 // applied, and may have newer ones.
 func openDatabase(ctx context.Context, cfg Config, log *slog.Logger, m metrics.Sink, serving bool) (*gormstore.DB, error) {
-	db, err := gormstore.Open(ctx, cfg.DB, gormstore.Options{Metrics: m})
+	db, err := gormstore.Open(ctx, cfg.DB, gormstore.Options{Metrics: m, Log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -4,11 +4,40 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 )
+
+// Limits of every listener. Requests whose headers exceed maxHeaderBytes get
+// net/http's 431; a request target longer than maxURLBytes gets 414. Update
+// URLs are a few hundred bytes; admin URLs shorter still.
+const (
+	maxHeaderBytes = 64 << 10
+	maxURLBytes    = 8 << 10
+)
+
+// limitURL answers 414 to a request whose target is longer than maxURLBytes.
+func limitURL(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.RequestURI) > maxURLBytes {
+			body := fmt.Sprintf(`{"type": "about:blank", "title": "URI Too Long", "detail": "The request target is longer than %d bytes.", "status": 414}`, maxURLBytes)
+			hdr := w.Header()
+			hdr.Set("Content-Type", "application/problem+json")
+			hdr.Set("Content-Length", strconv.Itoa(len(body)))
+			hdr.Set("X-Content-Type-Options", "nosniff")
+			hdr.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+			hdr.Set("Strict-Transport-Security", "max-age=31536000;")
+			w.WriteHeader(http.StatusRequestURITooLong)
+			_, _ = io.WriteString(w, body)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 // httpService is one role's listener: it serves until its context ends, then
 // drains in-flight requests.
@@ -35,12 +64,12 @@ func listen(name, addr string, h http.Handler, log *slog.Logger, wrap func(net.L
 		ln:   ln,
 		log:  log,
 		server: &http.Server{
-			Handler:           h,
+			Handler:           limitURL(h),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       60 * time.Second,
 			WriteTimeout:      120 * time.Second,
 			IdleTimeout:       120 * time.Second,
-			MaxHeaderBytes:    64 << 10,
+			MaxHeaderBytes:    maxHeaderBytes,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
 		drainBy: 30 * time.Second,

@@ -267,6 +267,9 @@ func (p *process) initAdmin(ctx context.Context) (service, error) {
 		SystemAccounts: p.cfg.SystemAccounts,
 		Log:            p.log,
 		Evaluator:      evaluator,
+		MaxBodyBytes:   p.cfg.AdminMaxBody,
+		RateLimit:      p.cfg.AdminRateLimit,
+		RateBurst:      p.cfg.AdminRateBurst,
 	}).Register(e)
 	return p.serveHTTP("admin", p.cfg.AdminAddr, e, nil)
 }

@@ -127,6 +127,13 @@ func (h *Handler) errorHandler(err error, c echo.Context) {
 		writeNotFound(w)
 		return
 	}
+	if errors.Is(err, store.ErrUnavailable) {
+		// The endpoints that read a release's stored text per request
+		// (/api/v1/releases/{name}...) cannot answer while the database
+		// is away: retry later, as for an update without its blob.
+		h.writeError(w, c.Request(), err)
+		return
+	}
 	if status >= 500 {
 		h.s.log.Error("public: request failed", "route", c.Path(), "error", err.Error())
 		h.s.cfg.ReportError(c.Path(), err)

@@ -18,6 +18,10 @@ var (
 	ErrOutdated = errors.New("data_version is outdated")
 	// ErrUnavailable means the database did not answer.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrCommitUnknown means the database went away while a transaction
+	// was committing: the change may or may not have been made (whole or
+	// not at all). It comes with ErrUnavailable.
+	ErrCommitUnknown = errors.New("commit outcome unknown")
 	// ErrPendingMigrations means this binary's pre-deploy steps are not applied.
 	ErrPendingMigrations = errors.New("pending pre-deploy migrations")
 )

@@ -54,14 +54,23 @@ type AdminTx struct {
 // fn returns nil and rolls back otherwise; fn's error is returned unchanged
 // (so callers can match their own error types), database failures wrapped
 // with store.ErrUnavailable.
+//
+// When the commit itself fails (the database went away while committing),
+// nobody can tell whether the transaction was made: the error is then
+// store.ErrCommitUnknown as well.
 func (s *AdminStore) Tx(ctx context.Context, user string, fn func(*AdminTx) error) error {
 	var fnErr error
+	ran := false
 	err := s.db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		ran = true
 		fnErr = fn(&AdminTx{tx: tx, store: s, User: user, served: &servedSet{}})
 		return fnErr
 	})
 	if fnErr != nil {
 		return fnErr
+	}
+	if err != nil && ran {
+		return fmt.Errorf("admin transaction: commit: %w: %w: %w", store.ErrCommitUnknown, store.ErrUnavailable, err)
 	}
 	if err != nil {
 		return unavailable("admin transaction", err)

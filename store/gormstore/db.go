@@ -7,9 +7,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/glebarez/sqlite"
+	gomysql "github.com/go-sql-driver/mysql"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -27,6 +30,10 @@ type Options struct {
 	// Metrics receives the statement latencies and errors and the schema
 	// steps applied; nil sends nothing.
 	Metrics metrics.Sink
+	// Log receives the MySQL driver's own messages (a connection lost,
+	// a bad idle connection closed) at WARN; nil leaves them on the
+	// driver's default logger (stderr).
+	Log *slog.Logger
 }
 
 // DB is an open database.
@@ -48,7 +55,15 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 	var dialector gorm.Dialector
 	switch target.Dialect {
 	case MySQL:
-		dialector = mysql.New(mysql.Config{DSN: target.DSN, DontSupportRenameIndex: true})
+		cfg := mysql.Config{DSN: target.DSN, DontSupportRenameIndex: true}
+		if opts.Log != nil {
+			conn, err := mysqlWithLogger(target.DSN, opts.Log)
+			if err != nil {
+				return nil, fmt.Errorf("open %s: %w", target.Display, err)
+			}
+			cfg = mysql.Config{Conn: conn, DontSupportRenameIndex: true}
+		}
+		dialector = mysql.New(cfg)
 	case SQLite:
 		dialector = sqlite.Open(target.DSN)
 	}
@@ -92,6 +107,27 @@ func Open(ctx context.Context, rawURL string, opts Options) (*DB, error) {
 		sqlDB.SetMaxIdleConns(8)
 	}
 	return &DB{gorm: g, sql: sqlDB, target: target, nowFunc: time.Now, metrics: m}, nil
+}
+
+// mysqlWithLogger opens a pool on dsn whose driver messages go to log.
+func mysqlWithLogger(dsn string, log *slog.Logger) (*sql.DB, error) {
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Logger = driverLog{log}
+	connector, err := gomysql.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(connector), nil
+}
+
+// driverLog is the MySQL driver's logger, writing to slog.
+type driverLog struct{ log *slog.Logger }
+
+func (l driverLog) Print(v ...any) {
+	l.log.Warn("mysql driver: " + strings.TrimSpace(fmt.Sprint(v...)))
 }
 
 // Dialect reports which database this is.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/database"
 
@@ -44,7 +45,7 @@ const migrationLock = "balrog_migrations"
 // migrationLockWait bounds how long a runner waits for another to finish.
 const migrationLockWait = 10 * time.Minute
 
-func (db *DB) provider(phase migrations.Phase) (*goose.Provider, error) {
+func (db *DB) provider(phase migrations.Phase) (*goose.Provider, database.Store, error) {
 	src := migrations.FS(phase)
 	dialect := database.DialectMySQL
 	opts := []goose.ProviderOption{}
@@ -52,20 +53,20 @@ func (db *DB) provider(phase migrations.Phase) (*goose.Provider, error) {
 		dialect = database.DialectSQLite3
 		translated, err := sqliteFS(src)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		src = translated
 	}
 	st, err := database.NewStore(dialect, migrations.VersionTable(phase))
 	if err != nil {
-		return nil, fmt.Errorf("goose store: %w", err)
+		return nil, nil, fmt.Errorf("goose store: %w", err)
 	}
 	opts = append(opts, goose.WithStore(st))
 	p, err := goose.NewProvider(goose.DialectCustom, db.sql, src, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("goose provider for %s: %w", phase, err)
+		return nil, nil, fmt.Errorf("goose provider for %s: %w", phase, err)
 	}
-	return p, nil
+	return p, st, nil
 }
 
 // Migrate applies the pending steps of one phase and returns those applied.
@@ -80,7 +81,7 @@ func (db *DB) Migrate(ctx context.Context, phase migrations.Phase) ([]Step, erro
 			return nil, fmt.Errorf("migrate post: %d pre-deploy step(s) pending, run `balrog migrate pre` first: %w", n, store.ErrPendingMigrations)
 		}
 	}
-	p, err := db.provider(phase)
+	p, st, err := db.provider(phase)
 	if err != nil {
 		return nil, err
 	}
@@ -91,13 +92,25 @@ func (db *DB) Migrate(ctx context.Context, phase migrations.Phase) ([]Step, erro
 		}
 		defer unlock()
 	}
+	var applied []Step
 	results, err := p.Up(ctx)
-	applied := make([]Step, 0, len(results))
-	for _, r := range results {
-		if r.Error != nil {
-			continue
+	for {
+		for _, r := range results {
+			if r.Error == nil {
+				applied = append(applied, Step{Phase: phase, Version: r.Source.Version, Name: stepName(r.Source.Path), Applied: true})
+			}
 		}
-		applied = append(applied, Step{Phase: phase, Version: r.Source.Version, Name: stepName(r.Source.Path), Applied: true})
+		done, ok := doneButUnrecorded(err)
+		if !ok || (len(applied) > 0 && applied[len(applied)-1].Version == done.Version) {
+			break
+		}
+		// The step ran before an interruption (a killed process or
+		// database) kept goose from recording it: record it, go on.
+		if ierr := st.Insert(ctx, db.sql, database.InsertRequest{Version: done.Version}); ierr != nil {
+			break
+		}
+		applied = append(applied, Step{Phase: phase, Version: done.Version, Name: stepName(done.Path), Applied: true})
+		results, err = p.Up(ctx)
 	}
 	if len(applied) > 0 {
 		_ = db.metrics.Count(metrics.MigrationsApplied, int64(len(applied)), []string{"phase:" + string(phase)}, 1)
@@ -106,6 +119,21 @@ func (db *DB) Migrate(ctx context.Context, phase migrations.Phase) ([]Step, erro
 		return applied, fmt.Errorf("migrate %s: %w", phase, err)
 	}
 	return applied, nil
+}
+
+// doneButUnrecorded recognises a MySQL step that failed only because its
+// effect is already there: MySQL commits each DDL statement on its own, so a
+// kill between a step's statement and goose's record of it leaves the step
+// done but pending. The CREATE TABLE steps say IF NOT EXISTS; CREATE INDEX
+// has no such clause in MySQL 8, so its "duplicate key name" (1061) is
+// taken as done.
+func doneButUnrecorded(err error) (*goose.Source, bool) {
+	var pe *goose.PartialError
+	var me *mysql.MySQLError
+	if !errors.As(err, &pe) || pe.Failed == nil || !errors.As(err, &me) || me.Number != 1061 {
+		return nil, false
+	}
+	return pe.Failed.Source, true
 }
 
 // Status lists every step of both phases with whether it is applied.

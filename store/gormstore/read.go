@@ -7,15 +7,29 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 
 	"github.com/balrog-go/balrog/rules"
 	"github.com/balrog-go/balrog/store"
 )
 
+// unavailable wraps a database failure. It carries store.ErrUnavailable
+// (the admin API answers 503, retry later) unless the server reported an
+// error about the statement itself, such as a value too long: that is a
+// fault of the request or of this program, not an outage.
 func unavailable(what string, err error) error {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && !transientMySQL[me.Number] {
+		return fmt.Errorf("%s: %w", what, err)
+	}
 	return fmt.Errorf("%s: %w: %w", what, store.ErrUnavailable, err)
 }
+
+// transientMySQL are the server error numbers that mean "not now": too
+// many connections, shutdown in progress, lock wait timeout, deadlock,
+// read-only (a failover in progress), connection killed, idle disconnect.
+var transientMySQL = map[uint16]bool{1040: true, 1053: true, 1205: true, 1213: true, 1290: true, 1836: true, 1927: true, 4031: true}
 
 // Rules returns every rule in rule_id order.
 func (db *DB) Rules(ctx context.Context) ([]rules.Rule, error) {
