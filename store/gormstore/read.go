@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	sqlite "github.com/glebarez/go-sqlite"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -23,8 +24,17 @@ func unavailable(what string, err error) error {
 	if errors.As(err, &me) && !transientMySQL[me.Number] {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	var se *sqlite.Error
+	if errors.As(err, &se) && !transientSQLite[se.Code()&0xff] {
+		return fmt.Errorf("%s: %w", what, err)
+	}
 	return fmt.Errorf("%s: %w: %w", what, store.ErrUnavailable, err)
 }
+
+// transientSQLite are the SQLite primary result codes that mean "not now"
+// (busy, locked, I/O error, full disk, cannot open); any other (no such
+// table, constraint, ...) is about the statement.
+var transientSQLite = map[int]bool{5: true, 6: true, 10: true, 13: true, 14: true}
 
 // transientMySQL are the server error numbers that mean "not now": too
 // many connections, shutdown in progress, lock wait timeout, deadlock,
