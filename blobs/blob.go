@@ -114,6 +114,8 @@ var ErrSchemaVersion = errors.New("blobs: unsupported schema_version")
 // server error: malformed JSON, a document that is not an object, a missing
 // or unknown schema_version (wrapping ErrSchemaVersion), or a structure the
 // renderer cannot work with. Keys the public side does not use are ignored.
+// The blob may keep references to data's memory: the caller hands data
+// over and must not modify it afterwards.
 func Parse(data []byte) (Blob, error) {
 	// The locale objects of app-release blobs are only validated here and
 	// parsed on first use (the bulk of a large blob); any other blob that

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // node is one value of a parsed JSON document. The parser below is written
@@ -61,8 +62,24 @@ type jsonParser struct {
 	// kept as text (sawRaw records one).
 	lazy, sawRaw bool
 	// clone copies every string made, so that nothing made refers to the
-	// text (which a lazily parsed blob frees once compacted).
+	// text (which a lazily parsed blob frees once compacted); keys holds
+	// one copy of each object key (the same hundred locale codes recur in
+	// every platform).
 	clone bool
+	keys  map[string]string
+}
+
+// cloneKey returns the one copy of key.
+func (p *jsonParser) cloneKey(key string) string {
+	if k, ok := p.keys[key]; ok {
+		return k
+	}
+	if p.keys == nil {
+		p.keys = map[string]string{}
+	}
+	k := strings.Clone(key)
+	p.keys[k] = k
+	return k
 }
 
 func (p *jsonParser) errorf(format string, args ...any) error {
@@ -151,7 +168,7 @@ func (p *jsonParser) objectRole(depth int, role lazyRole) (node, error) {
 			return node{}, err
 		}
 		if p.clone {
-			key = strings.Clone(key)
+			key = p.cloneKey(key)
 		}
 		p.skipSpace()
 		if p.i >= len(p.s) || p.s[p.i] != ':' {
@@ -399,10 +416,13 @@ const (
 
 // parseJSONLazy parses a document like parseJSON, except that the object
 // values of platforms.*.locales.* are only validated and kept as
-// kindRawObject nodes referencing the document's text; nothing else refers
-// to that text. raw reports whether any such node was made.
+// kindRawObject nodes referencing data's memory, which must not change
+// afterwards; nothing else refers to it. raw reports whether any such node
+// was made.
 func parseJSONLazy(data []byte) (n node, raw bool, err error) {
-	p := jsonParser{s: string(data), lazy: true, clone: true}
+	// The locale texts refer to data itself, not a copy: a 10 MB blob is
+	// copied once less (Parse's callers hand over their bytes).
+	p := jsonParser{s: unsafe.String(unsafe.SliceData(data), len(data)), lazy: true, clone: true}
 	p.skipSpace()
 	n, err = p.valueRole(0, roleRoot)
 	if err != nil {
@@ -568,6 +588,10 @@ func (p *jsonParser) skipArray(depth int) error {
 func (p *jsonParser) skipString() error {
 	p.i++ // opening quote
 	for p.i < len(p.s) {
+		p.i = plainRun(p.s, p.i)
+		if p.i >= len(p.s) {
+			break
+		}
 		c := p.s[p.i]
 		switch {
 		case c == '"':
@@ -596,4 +620,22 @@ func (p *jsonParser) skipString() error {
 		}
 	}
 	return p.errorf("unterminated string")
+}
+
+// plainRun returns the first index at or after i, rounded down to a word,
+// whose 8-byte word holds a quote, a backslash or a control character: the
+// bytes before it need no look (hash values and URLs are long runs of them).
+func plainRun(s string, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		quote, backslash := w^(ones*'"'), w^(ones*'\\')
+		// A zero byte in quote or backslash, or a byte below 0x20 in w.
+		special := (quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w
+		if special&highs != 0 {
+			return i
+		}
+	}
+	return i
 }

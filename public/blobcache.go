@@ -40,7 +40,15 @@ type blobCache struct {
 	// pending counts the compactions queued or running.
 	compacting chan struct{}
 	pending    atomic.Int32
+	// lastLoad is when a blob was last read from the database (Unix ns):
+	// compaction waits for a quiet moment, so that a burst of cold
+	// requests (a start, a new release) is not slowed by it.
+	lastLoad atomic.Int64
 }
+
+// compactQuiet is how long no blob must have been loaded before one is
+// compacted.
+const compactQuiet = 300 * time.Millisecond
 
 func newBlobCache(src Source, m metrics.Sink) *blobCache {
 	return &blobCache{src: src, metrics: m, entries: map[blobKey]*blobEntry{}, compacting: make(chan struct{}, 1)}
@@ -51,8 +59,9 @@ func newBlobCache(src Source, m metrics.Sink) *blobCache {
 type compactor interface{ Compact() (text, packed int) }
 
 // compact shrinks b in the background, after the request that loaded it
-// has been answered from the freshly parsed blob, one blob at a time so
-// that compaction takes at most one core.
+// has been answered from the freshly parsed blob and no other blob has been
+// loaded for compactQuiet, one blob at a time so that compaction takes at
+// most one core.
 func (c *blobCache) compact(b blobs.Blob) {
 	cb, ok := b.(compactor)
 	if !ok {
@@ -61,6 +70,13 @@ func (c *blobCache) compact(b blobs.Blob) {
 	c.pending.Add(1)
 	go func() {
 		c.compacting <- struct{}{}
+		for {
+			idle := time.Since(time.Unix(0, c.lastLoad.Load()))
+			if idle >= compactQuiet {
+				break
+			}
+			time.Sleep(compactQuiet - idle)
+		}
 		cb.Compact()
 		<-c.compacting
 		// When a burst of loads has been compacted, the blobs' texts are
@@ -88,6 +104,8 @@ func (c *blobCache) get(ctx context.Context, name string, dataVersion int) (blob
 		// shared, so it does not follow that request's cancellation.
 		loadCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
+		c.lastLoad.Store(time.Now().UnixNano())
+		defer func() { c.lastLoad.Store(time.Now().UnixNano()) }()
 		rel, err := c.src.Release(loadCtx, name)
 		if err != nil {
 			return nil, err // not cached: the database may answer later
