@@ -24,7 +24,9 @@
 # BENCH_ADMIN_PORT (9313: the admin role, for the admin release listing),
 # BENCH_BUFFER_POOL (1 GiB: MariaDB's innodb_buffer_pool_size during the run,
 # as a production server holding this 650 MB data set would have; 0 leaves
-# the server's setting alone; the old value is restored at exit).
+# the server's setting alone; the old value is restored at exit),
+# BENCH_MEMORY_LIMIT (380MiB: our server's --memory-limit, as one sets it
+# under a container's memory; empty: none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +40,7 @@ NGINX_PORT=${BENCH_NGINX_PORT:-9311}
 TRIVIAL_PORT=${BENCH_TRIVIAL_PORT:-9312}
 ADMIN_PORT=${BENCH_ADMIN_PORT:-9313}
 POOL=${BENCH_BUFFER_POOL:-1073741824}
+MEMLIMIT=${BENCH_MEMORY_LIMIT:-380MiB}
 PPROF=${BENCH_PPROF:-1}
 ROUNDS=${BENCH_ROUNDS:-3}
 VARIANTS=${BENCH_RULE_VARIANTS:-1}
@@ -139,6 +142,7 @@ rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$SERVER_PID/status"; }
 start_server() {
   local extra=()
   [ "$PPROF" = 1 ] && extra+=(--pprof-addr 127.0.0.1:6061)
+  [ -n "$MEMLIMIT" ] && extra+=(--memory-limit "$MEMLIMIT")
   local t0
   t0=$(date +%s%N)
   "$BIN/balrog" serve --role=public --public-addr "127.0.0.1:$PORT" --config "$DATA/config.json" \
@@ -291,6 +295,7 @@ fi
 put go_version "$(go env GOVERSION)"
 put commit "$(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet 2>/dev/null || echo -dirty)"
 put wrk_settings "-t$THREADS -c$CONNS -d$DURATION"
+put memory_limit "${MEMLIMIT:-none}"
 cp "$OUT" bench/results/latest.txt
 cat <<SUM >&2
 
