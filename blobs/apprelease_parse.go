@@ -129,10 +129,12 @@ func (r *AppRelease) parsePlatform(key string, n *node) *Platform {
 	}
 	p.locales = make(map[string]*lazyLocale, len(locales.keys))
 	lls := make([]lazyLocale, len(locales.keys))
+	srcs := make([]localeSource, len(locales.keys))
 	for i, code := range locales.keys {
 		ll := &lls[i]
 		if n := &locales.elems[i]; n.kind == kindRawObject {
-			ll.src.Store(&localeSource{text: n.str})
+			srcs[i].text = n.str
+			ll.src.Store(&srcs[i])
 		} else {
 			ll.loc = r.parseLocale(key, code, n)
 		}

@@ -393,8 +393,9 @@ func (n *node) index(key string) int {
 // the bytes of text replaced and of their packed form.
 func (r *AppRelease) Compact() (text, packed int) {
 	type swap struct {
-		ll       *lazyLocale
-		old, new *localeSource
+		ll     *lazyLocale
+		old    *localeSource
+		packed string
 	}
 	var (
 		swaps   []swap
@@ -414,15 +415,19 @@ func (r *AppRelease) Compact() (text, packed int) {
 				continue // cannot happen: the text was validated; keep it
 			}
 			scratch = buf
-			swaps = append(swaps, swap{ll, src, &localeSource{text: arena.string(buf), table: table}})
+			swaps = append(swaps, swap{ll, src, arena.string(buf)})
 			text += len(src.text)
 			packed += len(buf)
 		}
 	}
 	// The table is complete before any locale refers to it.
 	table.seal()
-	for _, s := range swaps {
-		s.ll.src.CompareAndSwap(s.old, s.new)
+	// One allocation holds every new source: ten thousand small objects
+	// would be ten thousand more for the garbage collector to visit.
+	srcs := make([]localeSource, len(swaps))
+	for i, s := range swaps {
+		srcs[i] = localeSource{text: s.packed, table: table}
+		s.ll.src.CompareAndSwap(s.old, &srcs[i])
 	}
 	return text, packed
 }
