@@ -38,7 +38,7 @@ func knownDeviation(id string) string {
 
 // newTestServer opens a fresh migrated database with the corpus's starting
 // state (one admin row, no history) and returns the admin handler over it.
-func newTestServer(t *testing.T, dbURL string) (http.Handler, *gormstore.DB) {
+func newTestServer(t testing.TB, dbURL string) (http.Handler, *gormstore.DB) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := gormstore.Open(ctx, dbURL, gormstore.Options{})

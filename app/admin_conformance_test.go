@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"net/http/httputil"
 	"net/url"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/balrog-go/balrog/admin/admintest"
-	"github.com/balrog-go/balrog/store/gormstore"
 	"github.com/balrog-go/balrog/store/storetest"
 )
 
@@ -34,20 +32,8 @@ func TestAdminConformance(t *testing.T) {
 		t.Run(seq, func(t *testing.T) {
 			for _, d := range storetest.Databases(t) {
 				t.Run(d.Name, func(t *testing.T) {
-					if r := runCmd(t, nil, "migrate", "pre", "--db", d.URL); r.code != 0 {
-						t.Fatalf("migrate pre: %s", r.stderr)
-					}
 					// The corpus's starting state: one admin row, no history.
-					db, err := gormstore.Open(context.Background(), d.URL, gormstore.Options{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					_, err = db.SQL().Exec("INSERT INTO permissions (permission, username, options, data_version) VALUES ('admin', 'balrogadmin', NULL, 1)")
-					db.Close()
-					if err != nil {
-						t.Fatal(err)
-					}
-					// The replay is one client as fast as it can: no rate limit.
+					migrateWithAdmin(t, d.URL)
 					s := startServe(t, d.URL, "--role", "admin", "--auth", "dev", "--config", config, "--log-level", "error", "--admin-rate-limit", "0")
 					target, _ := url.Parse("http://" + s.addr("admin"))
 					h := httputil.NewSingleHostReverseProxy(target)

@@ -2,6 +2,7 @@ package blobs
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"regexp"
@@ -32,7 +33,9 @@ func FuzzParseRender(f *testing.F) {
 		}
 		env := &Env{Allowlist: al, ForceHosts: defForceHosts, Releases: ReleaseMap{"self": b, "f1": b}}
 		_, _ = b.ShouldServe(q)
-		_, _ = AppendJSON(nil, b, q, env)
+		if js, err := AppendJSON(nil, b, q, env); err == nil && len(js) > 0 && !json.Valid(js) {
+			t.Fatalf("invalid JSON:\n%s", js)
+		}
 		parts := []Part{{Blob: b, Query: q, UpdateType: "minor"}}
 		out, err := AppendXML(nil, b, q, "minor", parts, env)
 		if err != nil || !checkable(data, b) {

@@ -190,7 +190,9 @@ func validate(data []byte, product string, opts ValidateOptions) *ValidationErro
 			return err
 		}
 	}
-	return nil
+
+	// 4. Values that XML responses cannot carry (validate_markup.go).
+	return valMarkup(root)
 }
 
 // valType describes one schema_version.

@@ -2,6 +2,9 @@ package rules
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -21,11 +24,29 @@ func fuzzIndex() *Index {
 	return NewIndex(rs, []Shutoff{{Product: "Firefox", Channel: "release-cdntest"}}, nil)
 }
 
+// addRequestSeeds adds every request of testdata/requests.txt (the
+// conformance requests of TestGoldenQueries) as a seed.
+func addRequestSeeds(f *testing.F) {
+	data, err := os.ReadFile(filepath.Join("testdata", "requests.txt"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		target, ua, _ := strings.Cut(line, "\t")
+		path, query, _ := strings.Cut(target, "?")
+		f.Add(path, query, ua)
+	}
+}
+
 func FuzzParseUpdateRequest(f *testing.F) {
 	f.Add(benchPath, "force=1", "Mozilla/5.0")
 	f.Add("/update/3/Firefox/52.0esrpre/1/Darwin_ppc/x86%20de/release-cck-x/o/d/dv/update.xml", "force=1%3Favast=1&mig64=1&pin=52.", "PPC")
 	f.Add("/json/1/Guardian/abc/WINNT_x86_64/release/update.json", "force=-1", "")
 	f.Add("/update/1/%PRODUCT%/%VERSION%/%BUILD_ID%/%BUILD_TARGET%/%LOCALE%/%CHANNEL%/update.xml", "", "")
+	addRequestSeeds(f)
 	ix := fuzzIndex()
 	f.Fuzz(func(t *testing.T, path, query, ua string) {
 		m, err := ParseUpdateRequest(path, query, ua)

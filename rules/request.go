@@ -134,7 +134,7 @@ func matchRoute(segs []string) *routeSpec {
 			return nil
 		}
 		r, last = xmlRoutes[segs[1][0]-'0'], "update.xml"
-		if r == &routeU3 && strings.HasSuffix(segs[3], "esrpre") && len(segs[3]) > len("esrpre") {
+		if r == &routeU3 && len(segs) > 3 && strings.HasSuffix(segs[3], "esrpre") && len(segs[3]) > len("esrpre") {
 			r = &routeU3e
 		}
 	case "json":
