@@ -25,8 +25,8 @@
 # BENCH_BUFFER_POOL (1 GiB: MariaDB's innodb_buffer_pool_size during the run,
 # as a production server holding this 650 MB data set would have; 0 leaves
 # the server's setting alone; the old value is restored at exit),
-# BENCH_MEMORY_LIMIT (380MiB: our server's --memory-limit, as one sets it
-# under a container's memory; empty: none).
+# BENCH_MEMORY_LIMIT (our server's --memory-limit, e.g. 380MiB, as one sets
+# it under a container's memory; default none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,7 +40,7 @@ NGINX_PORT=${BENCH_NGINX_PORT:-9311}
 TRIVIAL_PORT=${BENCH_TRIVIAL_PORT:-9312}
 ADMIN_PORT=${BENCH_ADMIN_PORT:-9313}
 POOL=${BENCH_BUFFER_POOL:-1073741824}
-MEMLIMIT=${BENCH_MEMORY_LIMIT:-380MiB}
+MEMLIMIT=${BENCH_MEMORY_LIMIT-}
 PPROF=${BENCH_PPROF:-1}
 ROUNDS=${BENCH_ROUNDS:-3}
 VARIANTS=${BENCH_RULE_VARIANTS:-1}
