@@ -1,11 +1,5 @@
 package blobs
 
-import (
-	"fmt"
-	"sync"
-	"sync/atomic"
-)
-
 // AppRelease is an application release blob: schema_version 1 to 6, 8 or 9
 // (public.md §6.2, §6.4.1–§6.4.5). One type covers all versions; the
 // fields that a version does not use are left empty, and SchemaVersion
@@ -92,8 +86,9 @@ type Platform struct {
 	Alias Value
 	// BuildID, OSFTP and OSBouncer are "buildID", "OS_FTP", "OS_BOUNCER".
 	BuildID, OSFTP, OSBouncer Value
-	// locales maps a locale code to its data, parsed on first use.
-	locales map[string]*lazyLocale
+	// locales are the platform's locales, parsed on first use
+	// (locales.go); nil without a "locales" object.
+	locales *platformLocales
 	// key is the platform's key in "platforms".
 	key string
 
@@ -115,55 +110,6 @@ type Locale struct {
 	Completes, Partials []*Patch
 
 	err error
-}
-
-// lazyLocale is one locale of a platform: its JSON object's text (a part of
-// the blob's text) or, once the blob is compacted, its packed form
-// (packed.go), and the Locale parsed from either on first use.
-type lazyLocale struct {
-	once sync.Once
-	// src is the unparsed locale; nil when the locale was parsed eagerly
-	// (it is not an object) or has been parsed.
-	src atomic.Pointer[localeSource]
-	loc *Locale
-}
-
-// localeSource is an unparsed locale object: JSON text when table is nil,
-// else packed with table.
-type localeSource struct {
-	text  string
-	table *packTable
-}
-
-// locale returns the data of locale code of platform p, parsing it on
-// first use.
-func (r *AppRelease) locale(p *Platform, code string) (*Locale, bool) {
-	ll, ok := p.locales[code]
-	if !ok {
-		return nil, false
-	}
-	ll.once.Do(func() {
-		src := ll.src.Load()
-		if src == nil {
-			return
-		}
-		var n node
-		var err error
-		if src.table != nil {
-			n, err = unpack(src.text, src.table)
-		} else {
-			// The object sat at depth 4 (root, platforms, platform,
-			// locales) and was validated there.
-			n, err = parseRawObject(src.text, 4)
-		}
-		if err != nil {
-			ll.loc = &Locale{err: fmt.Errorf("blobs: %s: platforms.%s.locales.%s: %w", r.Name.text, p.key, code, err)}
-		} else {
-			ll.loc = r.parseLocale(p.key, code, &n)
-		}
-		ll.src.Store(nil)
-	})
-	return ll.loc, true
 }
 
 // Patch describes one MAR file.

@@ -91,8 +91,9 @@ func (r *AppRelease) parsePlatforms(n *node) {
 		return
 	}
 	r.Platforms = make(map[string]*Platform, len(n.keys))
+	indexes := map[string]map[string]int32{}
 	for i, key := range n.keys {
-		r.Platforms[key] = r.parsePlatform(key, &n.elems[i])
+		r.Platforms[key] = r.parsePlatform(key, &n.elems[i], indexes)
 	}
 	// Precompute the alias sets of §7.4.3: for each platform, the keys
 	// whose alias names it.
@@ -109,7 +110,7 @@ func (r *AppRelease) parsePlatforms(n *node) {
 	}
 }
 
-func (r *AppRelease) parsePlatform(key string, n *node) *Platform {
+func (r *AppRelease) parsePlatform(key string, n *node, indexes map[string]map[string]int32) *Platform {
 	p := &Platform{key: key}
 	if n.kind != KindObject {
 		p.err = &typeError{blob: r.Name.text, path: "platforms." + key, want: "an object"}
@@ -127,19 +128,7 @@ func (r *AppRelease) parsePlatform(key string, n *node) *Platform {
 		p.localesErr = &typeError{blob: r.Name.text, path: "platforms." + key + ".locales", want: "an object"}
 		return p
 	}
-	p.locales = make(map[string]*lazyLocale, len(locales.keys))
-	lls := make([]lazyLocale, len(locales.keys))
-	srcs := make([]localeSource, len(locales.keys))
-	for i, code := range locales.keys {
-		ll := &lls[i]
-		if n := &locales.elems[i]; n.kind == kindRawObject {
-			srcs[i].text = n.str
-			ll.src.Store(&srcs[i])
-		} else {
-			ll.loc = r.parseLocale(key, code, n)
-		}
-		p.locales[code] = ll
-	}
+	p.locales = r.newPlatformLocales(key, locales, indexes)
 	return p
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"strings"
-	"unsafe"
 )
 
 // The locale objects of a large app-release blob (100 platforms × 100
@@ -386,64 +385,37 @@ func (n *node) index(key string) int {
 	return -1
 }
 
-// Compact replaces the text of the blob's unparsed locales with their
-// packed form, so that the blob's JSON text can be freed; a locale parsed
-// meanwhile keeps its parse. It is safe while the blob serves requests
-// (readers see either form), and a second call does nothing. It returns
-// the bytes of text replaced and of their packed form.
+// Compact replaces the JSON text of the blob's unparsed locales with their
+// packed form, one string per platform, so that the blob's text can be
+// freed; a locale parsed meanwhile keeps its parse. It is safe while the
+// blob serves requests (readers see either form), and a second call does
+// nothing. It returns the bytes of text replaced and of their packed form.
 func (r *AppRelease) Compact() (text, packed int) {
 	type swap struct {
-		ll     *lazyLocale
-		old    *localeSource
-		packed string
+		pl        *platformLocales
+		old, next *localeTexts
 	}
 	var (
 		swaps   []swap
-		arena   packArena
 		scratch []byte
 	)
 	table := newPackTable()
 	for _, p := range r.Platforms {
-		for _, ll := range p.locales {
-			src := ll.src.Load()
-			if src == nil || src.table != nil {
-				continue
-			}
-			jp := jsonParser{s: src.text}
-			buf, err := jp.packValue(scratch[:0], 4, table)
-			if err != nil || jp.i != len(src.text) {
-				continue // cannot happen: the text was validated; keep it
-			}
-			scratch = buf
-			swaps = append(swaps, swap{ll, src, arena.string(buf)})
-			text += len(src.text)
-			packed += len(buf)
+		if p.locales == nil {
+			continue
+		}
+		next, old, t, n, buf := p.locales.pack(table, scratch)
+		scratch = buf
+		if next != nil {
+			swaps = append(swaps, swap{p.locales, old, next})
+			text += t
+			packed += n
 		}
 	}
-	// The table is complete before any locale refers to it.
+	// The table is complete before any platform refers to it.
 	table.seal()
-	// One allocation holds every new source: ten thousand small objects
-	// would be ten thousand more for the garbage collector to visit.
-	srcs := make([]localeSource, len(swaps))
-	for i, s := range swaps {
-		srcs[i] = localeSource{text: s.packed, table: table}
-		s.ll.src.CompareAndSwap(s.old, &srcs[i])
+	for _, s := range swaps {
+		s.pl.texts.CompareAndSwap(s.old, s.next)
 	}
 	return text, packed
-}
-
-// packArena hands out strings copied into large shared chunks, so that
-// ten thousand packed locales are a few dozen allocations.
-type packArena struct{ buf []byte }
-
-func (a *packArena) string(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if len(b) > cap(a.buf)-len(a.buf) {
-		a.buf = make([]byte, 0, max(256<<10, len(b)))
-	}
-	start := len(a.buf)
-	a.buf = append(a.buf, b...)
-	return unsafe.String(&a.buf[start], len(b))
 }

@@ -33,8 +33,11 @@ func retainedHeap(tb testing.TB, data []byte, compact bool, touch int) (Blob, in
 	}
 	if r, ok := b.(*AppRelease); ok && touch > 0 {
 		for _, p := range r.Platforms {
+			if p.locales == nil {
+				continue
+			}
 			n := 0
-			for code := range p.locales {
+			for _, code := range p.locales.codes() {
 				if n == touch {
 					break
 				}
