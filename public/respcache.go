@@ -46,6 +46,8 @@ type cachedResponse struct {
 	outcome metrics.Outcome
 	ruleNum int
 	release string
+	// values backs the header slices above.
+	values [4]string
 }
 
 // with records what the answer served.
@@ -56,14 +58,16 @@ func (c *cachedResponse) with(o metrics.Outcome, ruleID int, release string) *ca
 
 func newCachedResponse(status int, contentType string, body []byte, ruleID, ruleDV string, withRule bool, signature []string) *cachedResponse {
 	c := &cachedResponse{
-		status:        status,
-		contentType:   []string{contentType},
-		contentLength: []string{strconv.Itoa(len(body))},
-		signature:     signature,
-		body:          append([]byte(nil), body...),
+		status:    status,
+		signature: signature,
+		body:      append([]byte(nil), body...),
 	}
+	// The header values live in the response itself: one object for the
+	// collector to visit instead of five.
+	c.values = [4]string{contentType, strconv.Itoa(len(body)), ruleID, ruleDV}
+	c.contentType, c.contentLength = c.values[0:1:1], c.values[1:2:2]
 	if withRule {
-		c.ruleID, c.ruleDV = []string{ruleID}, []string{ruleDV}
+		c.ruleID, c.ruleDV = c.values[2:3:3], c.values[3:4:4]
 	}
 	return c
 }
