@@ -47,7 +47,7 @@ func NewEvaluator(ctx context.Context, src Source, cfg Config, log *slog.Logger)
 	var s *Service
 	cfg.Dice = func() int {
 		v := dice()
-		if t := s.trace; t != nil && !t.done {
+		if t := s.trace; t.recording() {
 			t.rolls = append(t.rolls, v)
 		}
 		return v
@@ -75,17 +75,18 @@ func (e *Evaluator) Answer(ctx context.Context, target string) (*Answer, error) 
 		Method: http.MethodGet, URL: u, RequestURI: wire, Host: "localhost",
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Header: http.Header{},
 	}).WithContext(ctx)
-	a := &Answer{}
-	e.s.observe = func(q *rules.Query, res outcome) {
-		a.Query, a.Decision, a.Release = q, res.decision, res.release
-		if e.s.trace != nil {
-			e.s.trace.done = true // a superblob's fan-out is not traced
-		}
+	t := e.s.trace // Explain's, or this answer's own
+	if t == nil {
+		t = &answerTrace{}
+		e.s.trace = t
+		defer func() { e.s.trace = nil }()
 	}
-	defer func() { e.s.observe = nil }()
 	w := &answerWriter{header: http.Header{}}
 	e.h.ServeHTTP(w, req)
-	a.Status, a.Header, a.Body = w.status, w.header, w.body.Bytes()
+	a := &Answer{Status: w.status, Header: w.header, Body: w.body.Bytes()}
+	if t.resolved {
+		a.Query, a.Decision, a.Release = t.query, t.decision, t.release
+	}
 	if a.Status == 0 {
 		a.Status = http.StatusOK
 	}

@@ -85,22 +85,29 @@ type Response struct {
 	Body    string            `json:"body"`
 }
 
-// answerTrace collects the steps of one answer while the handler runs.
+// answerTrace collects what decided one answer while the handler runs
+// (Evaluator.Answer), and with explain the steps Explain reports.
 type answerTrace struct {
-	query *rules.Query
-	rolls []int
-	serve *ServeStep
-	pin   *PinStep
-	// done is set once the top-level query is resolved; a superblob's
-	// fan-out that follows is not traced.
-	done bool
+	explain bool
+	query   *rules.Query
+	rolls   []int
+	serve   *ServeStep
+	pin     *PinStep
+	// resolved is set, with decision and release, once the top-level
+	// query is resolved; a superblob's fan-out that follows is not traced.
+	resolved bool
+	decision rules.Decision
+	release  string
 }
+
+// recording reports whether explanation steps are being recorded now.
+func (t *answerTrace) recording() bool { return t != nil && t.explain && !t.resolved }
 
 // shouldServe is blob.ShouldServe, recording the decision and its reason
 // when an answer is being explained.
 func (ev *evaluator) shouldServe(b blobs.Blob, q *rules.Query, release string) (blobs.Decision, error) {
 	t := ev.s.trace
-	if t == nil || t.done {
+	if !t.recording() {
 		return b.ShouldServe(q)
 	}
 	d, why, err := blobs.ExplainServe(b, q)
@@ -119,7 +126,7 @@ func (ev *evaluator) shouldServe(b blobs.Blob, q *rules.Query, release string) (
 // tracePin records a pin lookup when an answer is being explained.
 func (ev *evaluator) tracePin(q *rules.Query, row rules.Pin, found bool) {
 	t := ev.s.trace
-	if t == nil || t.done {
+	if !t.recording() {
 		return
 	}
 	t.pin = &PinStep{Pin: *q.Pin}
@@ -137,7 +144,7 @@ func (e *Evaluator) Explain(ctx context.Context, target string, force *bool) (*E
 	if err != nil {
 		return nil, err
 	}
-	t := &answerTrace{}
+	t := &answerTrace{explain: true}
 	e.s.trace = t
 	defer func() { e.s.trace = nil }()
 	a, err := e.Answer(ctx, target)

@@ -231,8 +231,8 @@ func (h *Handler) serveUpdate(w *statusWriter, r *http.Request, m rules.Match, p
 		return
 	}
 	q := m.Query
-	if h.s.trace != nil {
-		h.s.trace.query = q
+	if t := h.s.trace; t != nil {
+		t.query = q
 	}
 	w.query = q
 	// Rule evaluation runs on every request, so a throttled rule rolls its
@@ -265,10 +265,10 @@ func (h *Handler) serveUpdate(w *statusWriter, r *http.Request, m rules.Match, p
 		h.writeError(w, r, err)
 		return
 	}
-	if h.s.observe != nil {
-		h.s.observe(q, res)
+	if t := h.s.trace; t != nil {
+		t.resolved, t.decision, t.release = true, res.decision, res.release
 	}
-	outcome, ruleID, release := outcomeOf(dec, res.blob), ruleIDOf(dec), releaseOf(res.blob)
+	outcome, ruleID, release := outcomeOf(dec, res.blob), ruleIDOf(dec), res.release
 	w.served(outcome, ruleID, release)
 	bp := h.bufPool.Get().(*[]byte)
 	defer func() {

@@ -129,14 +129,6 @@ func ruleIDOf(d rules.Decision) int {
 	return d.Rule.RuleID
 }
 
-// releaseOf is the name of the release served, "" when none.
-func releaseOf(b blobs.Blob) string {
-	if b == nil {
-		return ""
-	}
-	return b.Meta().Name.String()
-}
-
 // finish runs deferred after every counted request: it answers a panic
 // with a 500 and reports it, then sends the request's metrics and, when
 // sampled, its update log line, and returns the writer to the pool.

@@ -73,11 +73,9 @@ type Service struct {
 	// noResponseCache turns the rendered-answer cache off (tests compare
 	// answers with and without it).
 	noResponseCache bool
-	// observe, when set, is told what decided each update answer
-	// (answer.go); the live role leaves it nil.
-	observe func(q *rules.Query, res outcome)
-	// trace, when set, records the steps of one answer for Explain
-	// (explain.go); the live role leaves it nil.
+	// trace, when set, records what decided one answer, and for Explain
+	// its steps (Evaluator, answer.go and explain.go); the live role
+	// leaves it nil.
 	trace *answerTrace
 
 	// lastRefreshErr is the error of the most recent failed refresh, nil
