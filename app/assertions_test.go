@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -94,25 +92,11 @@ func storyConfig(t *testing.T) string {
 	return path
 }
 
-// adminCall sends one request to a running admin role as user.
+// adminCall sends an admin API request as user (the dev header) and
+// returns the status and the body.
 func adminCall(t *testing.T, base, method, path, body, user string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(auth.DevUserHeader, user)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	return adminRequest(t, method, base+path, user, "", body)
 }
 
 // TestAssertionStory is the scripted story of rule assertions: a rule

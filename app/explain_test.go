@@ -215,19 +215,6 @@ func TestExplainOverHTTPAndCommandLine(t *testing.T) {
 // the body of the answer.
 func devPost(t *testing.T, url, user, body string) (int, []byte) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if user != "" {
-		req.Header.Set("X-Balrog-Dev-User", user)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, raw
+	code, b := adminRequest(t, http.MethodPost, url, user, "", body)
+	return code, []byte(b)
 }

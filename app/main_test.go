@@ -3,12 +3,16 @@ package app
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/balrog-go/balrog/admin/auth"
 )
 
 // sharedDir is the shared/ folder beside the repository.
@@ -168,4 +172,32 @@ func TestRoleTable(t *testing.T) {
 	if got := order(table, []string{"public"}); strings.Join(got, ",") != "metrics,db,sentry,public" {
 		t.Errorf("public starts %v, want metrics, db, sentry, public", got)
 	}
+}
+
+// adminRequest sends one admin API request with a JSON body, as user (the
+// dev header; none when empty) and with a bearer token when one is given,
+// and returns the status and the body.
+func adminRequest(t *testing.T, method, url, user, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if user != "" {
+		req.Header.Set(auth.DevUserHeader, user)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
 }

@@ -2,9 +2,7 @@ package app
 
 import (
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -205,26 +203,13 @@ func TestStatsdMetrics(t *testing.T) {
 	}
 }
 
-// adminStatus sends an admin API request as user (the dev header; none when
-// empty), with a bearer token when one is given, and returns the status.
+// adminStatus sends an admin API request and returns the status, logging
+// the body of a refusal.
 func adminStatus(t *testing.T, method, url, user, token, body string) int {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	code, b := adminRequest(t, method, url, user, token, body)
+	if code >= 400 {
+		t.Logf("%s %s: %d %s", method, url, code, b)
 	}
-	if user != "" {
-		req.Header.Set("X-Balrog-Dev-User", user)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		b, _ := io.ReadAll(resp.Body)
-		t.Logf("%s %s: %d %s", method, url, resp.StatusCode, b)
-	}
-	return resp.StatusCode
+	return code
 }
