@@ -201,15 +201,22 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// scenarioDirs lists the conformance scenarios' directories.
+func scenarioDirs(t *testing.T) []string {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(sharedDir(t), "conformance", "scenarios", "*"))
+	if len(dirs) == 0 {
+		t.Fatal("no conformance scenarios found")
+	}
+	return dirs
+}
+
 // eachScenario runs fn for every conformance scenario on every test
 // database (SQLite, and MySQL when configured), freshly loaded by the
 // import command and served by `balrog serve --role=public` on a real
 // listener that client talks to.
 func eachScenario(t *testing.T, fn func(t *testing.T, name, dir string, cases []conformanceCase, d storetest.Database, client *rawClient)) {
-	scenarios, _ := filepath.Glob(filepath.Join(sharedDir(t), "conformance", "scenarios", "*"))
-	if len(scenarios) == 0 {
-		t.Fatal("no scenarios")
-	}
+	scenarios := scenarioDirs(t)
 	for _, dir := range scenarios {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {

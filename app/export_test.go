@@ -20,10 +20,7 @@ import (
 // headers, body), and as the recording where the recording binds. A second
 // export, of the copy, must equal the first file for file.
 func TestExportRoundTrip(t *testing.T) {
-	scenarios, _ := filepath.Glob(filepath.Join(sharedDir(t), "conformance", "scenarios", "*"))
-	if len(scenarios) == 0 {
-		t.Fatal("no scenarios")
-	}
+	scenarios := scenarioDirs(t)
 	for _, dir := range scenarios {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {

@@ -56,10 +56,7 @@ func copyDir(t *testing.T, src string) string {
 }
 
 func TestImportEveryScenario(t *testing.T) {
-	scenarios, _ := filepath.Glob(filepath.Join(sharedDir(t), "conformance", "scenarios", "*"))
-	if len(scenarios) == 0 {
-		t.Fatal("no scenarios found")
-	}
+	scenarios := scenarioDirs(t)
 	for _, dir := range scenarios {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
