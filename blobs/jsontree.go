@@ -150,35 +150,15 @@ func (p *jsonParser) object(depth int) (node, error) { return p.objectRole(depth
 // objectRole is object; role places it in an app-release document for the
 // lazy parser.
 func (p *jsonParser) objectRole(depth int, role lazyRole) (node, error) {
-	p.i++ // '{'
 	n := node{kind: KindObject}
 	var index map[string]int // built for large objects to find repeated keys
-	p.skipSpace()
-	if p.i < len(p.s) && p.s[p.i] == '}' {
-		p.i++
-		return n, nil
-	}
-	for {
-		p.skipSpace()
-		if p.i >= len(p.s) || p.s[p.i] != '"' {
-			return node{}, p.errorf("expected object key")
-		}
-		key, err := p.string()
-		if err != nil {
-			return node{}, err
-		}
+	err := p.members(func(key string) error {
 		if p.clone {
 			key = p.cloneKey(key)
 		}
-		p.skipSpace()
-		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return node{}, p.errorf("expected ':'")
-		}
-		p.i++
-		p.skipSpace()
 		v, err := p.valueRole(depth+1, childRole(role, key))
 		if err != nil {
-			return node{}, err
+			return err
 		}
 		pos := -1
 		if index != nil {
@@ -186,70 +166,114 @@ func (p *jsonParser) objectRole(depth int, role lazyRole) (node, error) {
 				pos = j
 			}
 		} else {
-			for j := range n.keys {
-				if n.keys[j] == key {
-					pos = j
-					break
-				}
-			}
+			pos = n.index(key)
 		}
 		if pos >= 0 {
 			n.elems[pos] = v
-		} else {
-			n.keys = append(n.keys, key)
-			n.elems = append(n.elems, v)
-			if index != nil {
-				index[key] = len(n.keys) - 1
-			} else if len(n.keys) > 16 {
-				index = make(map[string]int, 2*len(n.keys))
-				for j, k := range n.keys {
-					index[k] = j
-				}
+			return nil
+		}
+		n.keys = append(n.keys, key)
+		n.elems = append(n.elems, v)
+		if index != nil {
+			index[key] = len(n.keys) - 1
+		} else if len(n.keys) > 16 {
+			index = make(map[string]int, 2*len(n.keys))
+			for j, k := range n.keys {
+				index[k] = j
 			}
+		}
+		return nil
+	})
+	if err != nil {
+		return node{}, err
+	}
+	return n, nil
+}
+
+func (p *jsonParser) array(depth int) (node, error) {
+	n := node{kind: KindArray, elems: []node{}}
+	err := p.elements(func() error {
+		v, err := p.value(depth + 1)
+		n.elems = append(n.elems, v)
+		return err
+	})
+	if err != nil {
+		return node{}, err
+	}
+	return n, nil
+}
+
+// members reads the object at p.i: for each member it reads the key and
+// calls fn with p at the value, which fn must read. Every reader of objects
+// (parse, skip, pack) goes through it, so they accept the same documents
+// with the same errors.
+func (p *jsonParser) members(fn func(key string) error) error {
+	p.i++ // '{'
+	p.skipSpace()
+	if p.i < len(p.s) && p.s[p.i] == '}' {
+		p.i++
+		return nil
+	}
+	for {
+		p.skipSpace()
+		if p.i >= len(p.s) || p.s[p.i] != '"' {
+			return p.errorf("expected object key")
+		}
+		key, err := p.string()
+		if err != nil {
+			return err
+		}
+		p.skipSpace()
+		if p.i >= len(p.s) || p.s[p.i] != ':' {
+			return p.errorf("expected ':'")
+		}
+		p.i++
+		p.skipSpace()
+		if err := fn(key); err != nil {
+			return err
 		}
 		p.skipSpace()
 		if p.i >= len(p.s) {
-			return node{}, p.errorf("unterminated object")
+			return p.errorf("unterminated object")
 		}
 		switch p.s[p.i] {
 		case ',':
 			p.i++
 		case '}':
 			p.i++
-			return n, nil
+			return nil
 		default:
-			return node{}, p.errorf("expected ',' or '}'")
+			return p.errorf("expected ',' or '}'")
 		}
 	}
 }
 
-func (p *jsonParser) array(depth int) (node, error) {
+// elements reads the array at p.i, calling fn with p at each element,
+// which fn must read; like members, it is the one reader of arrays.
+func (p *jsonParser) elements(fn func() error) error {
 	p.i++ // '['
-	n := node{kind: KindArray, elems: []node{}}
 	p.skipSpace()
 	if p.i < len(p.s) && p.s[p.i] == ']' {
 		p.i++
-		return n, nil
+		return nil
 	}
 	for {
 		p.skipSpace()
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return node{}, err
+		if err := fn(); err != nil {
+			return err
 		}
-		n.elems = append(n.elems, v)
 		p.skipSpace()
 		if p.i >= len(p.s) {
-			return node{}, p.errorf("unterminated array")
+			return p.errorf("unterminated array")
 		}
 		switch p.s[p.i] {
 		case ',':
 			p.i++
 		case ']':
 			p.i++
-			return n, nil
+			return nil
 		default:
-			return node{}, p.errorf("expected ',' or ']'")
+			return p.errorf("expected ',' or ']'")
 		}
 	}
 }
@@ -515,71 +539,11 @@ func (p *jsonParser) skipValue(depth int) error {
 }
 
 func (p *jsonParser) skipObject(depth int) error {
-	p.i++ // '{'
-	p.skipSpace()
-	if p.i < len(p.s) && p.s[p.i] == '}' {
-		p.i++
-		return nil
-	}
-	for {
-		p.skipSpace()
-		if p.i >= len(p.s) || p.s[p.i] != '"' {
-			return p.errorf("expected object key")
-		}
-		if err := p.skipString(); err != nil {
-			return err
-		}
-		p.skipSpace()
-		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return p.errorf("expected ':'")
-		}
-		p.i++
-		p.skipSpace()
-		if err := p.skipValue(depth + 1); err != nil {
-			return err
-		}
-		p.skipSpace()
-		if p.i >= len(p.s) {
-			return p.errorf("unterminated object")
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return nil
-		default:
-			return p.errorf("expected ',' or '}'")
-		}
-	}
+	return p.members(func(string) error { return p.skipValue(depth + 1) })
 }
 
 func (p *jsonParser) skipArray(depth int) error {
-	p.i++ // '['
-	p.skipSpace()
-	if p.i < len(p.s) && p.s[p.i] == ']' {
-		p.i++
-		return nil
-	}
-	for {
-		p.skipSpace()
-		if err := p.skipValue(depth + 1); err != nil {
-			return err
-		}
-		p.skipSpace()
-		if p.i >= len(p.s) {
-			return p.errorf("unterminated array")
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return nil
-		default:
-			return p.errorf("expected ',' or ']'")
-		}
-	}
+	return p.elements(func() error { return p.skipValue(depth + 1) })
 }
 
 // skipString validates a string like string does, without decoding it. A

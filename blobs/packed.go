@@ -156,76 +156,30 @@ func (p *jsonParser) packValue(dst []byte, depth int, t *packTable) ([]byte, err
 }
 
 func (p *jsonParser) packObject(dst []byte, depth int, t *packTable) ([]byte, error) {
-	p.i++ // '{'
 	dst = append(dst, packObject)
-	p.skipSpace()
-	if p.i < len(p.s) && p.s[p.i] == '}' {
-		p.i++
-		return append(dst, 0), nil
-	}
-	for {
-		p.skipSpace()
-		if p.i >= len(p.s) || p.s[p.i] != '"' {
-			return nil, p.errorf("expected object key")
-		}
-		key, err := p.string()
-		if err != nil {
-			return nil, err
-		}
-		p.skipSpace()
-		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return nil, p.errorf("expected ':'")
-		}
-		p.i++
-		p.skipSpace()
+	err := p.members(func(key string) error {
 		dst = binary.AppendUvarint(dst, uint64(t.ref(key))+1)
-		if dst, err = p.packValue(dst, depth+1, t); err != nil {
-			return nil, err
-		}
-		p.skipSpace()
-		if p.i >= len(p.s) {
-			return nil, p.errorf("unterminated object")
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return append(dst, 0), nil
-		default:
-			return nil, p.errorf("expected ',' or '}'")
-		}
+		var err error
+		dst, err = p.packValue(dst, depth+1, t)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return append(dst, 0), nil
 }
 
 func (p *jsonParser) packArray(dst []byte, depth int, t *packTable) ([]byte, error) {
-	p.i++ // '['
 	dst = append(dst, packArray)
-	p.skipSpace()
-	if p.i < len(p.s) && p.s[p.i] == ']' {
-		p.i++
-		return append(dst, packEnd), nil
-	}
-	for {
-		p.skipSpace()
+	err := p.elements(func() error {
 		var err error
-		if dst, err = p.packValue(dst, depth+1, t); err != nil {
-			return nil, err
-		}
-		p.skipSpace()
-		if p.i >= len(p.s) {
-			return nil, p.errorf("unterminated array")
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return append(dst, packEnd), nil
-		default:
-			return nil, p.errorf("expected ',' or ']'")
-		}
+		dst, err = p.packValue(dst, depth+1, t)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return append(dst, packEnd), nil
 }
 
 // errPacked reports a packed value that does not decode; packValue never
