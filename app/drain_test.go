@@ -131,8 +131,12 @@ func TestSIGTERMDrains(t *testing.T) {
 				req.Header.Set("X-Balrog-Dev-User", "balrogadmin")
 				resp, err := client.Do(req)
 				// A refused connect never reached the server: the
-				// listener is closed, the client stops.
-				if errors.Is(err, syscall.ECONNREFUSED) {
+				// listener is closed, the client stops. So does a reset
+				// after the signal: the draining server closed an idle
+				// keep-alive connection as this request arrived on it,
+				// unread (the race every keep-alive client has with a
+				// closing server; an answered request is never cut).
+				if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) && signalled.Load() {
 					refused.Add(1)
 					return
 				}
@@ -224,6 +228,6 @@ func TestSIGTERMDrains(t *testing.T) {
 			t.Errorf("rule %s written across SIGTERM: %d rows (%v), want 1", ruleID, n, err)
 		}
 	}
-	t.Logf("SIGTERM under load from %d keep-alive clients: %d requests answered before the signal, %d after, %d clients then refused, %d failed",
+	t.Logf("SIGTERM under load from %d keep-alive clients: %d requests answered before the signal, %d after, %d clients then refused or closed, %d failed",
 		clients, okBefore.Load(), okAfter.Load(), refused.Load(), len(failures))
 }
