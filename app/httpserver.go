@@ -47,6 +47,15 @@ type httpService struct {
 	server  *http.Server
 	log     *slog.Logger
 	drainBy time.Duration
+	// front, when set, serves the listener's simple requests itself and
+	// hands the others to server (front.go).
+	front *frontServer
+}
+
+// withFront makes s serve through the front.
+func (s *httpService) withFront() *httpService {
+	s.front = newFrontServer(s.server, s.log, s.ln.Addr())
+	return s
 }
 
 // listen binds addr now, so a bad address fails at start and tests can use
@@ -82,7 +91,13 @@ func (s *httpService) Addr() string { return s.ln.Addr().String() }
 // Run serves until ctx ends, then shuts down gracefully.
 func (s *httpService) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
-	go func() { errc <- s.server.Serve(s.ln) }()
+	go func() {
+		if s.front != nil {
+			errc <- s.front.serve(s.ln)
+			return
+		}
+		errc <- s.server.Serve(s.ln)
+	}()
 	s.log.Info("listening", "role", s.name, "addr", s.Addr())
 	select {
 	case err := <-errc:
@@ -91,7 +106,12 @@ func (s *httpService) Run(ctx context.Context) error {
 	}
 	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.drainBy)
 	defer cancel()
-	err := s.server.Shutdown(drain)
+	var err error
+	if s.front != nil {
+		err = s.front.shutdown(drain)
+	} else {
+		err = s.server.Shutdown(drain)
+	}
 	if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("%s role: %w", s.name, serveErr)
 	}

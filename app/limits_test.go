@@ -2,7 +2,9 @@ package app
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -128,7 +130,14 @@ func TestListenerTimeouts(t *testing.T) {
 				role, srv.ReadHeaderTimeout, srv.ReadTimeout, srv.WriteTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
 		}
 	}
-	// The same listener, with timeouts short enough to watch.
+	// The same listener, with timeouts short enough to watch, served by
+	// net/http and by the front.
+	for _, front := range []bool{false, true} {
+		t.Run(fmt.Sprintf("front=%v", front), func(t *testing.T) { checkTimeouts(t, front) })
+	}
+}
+
+func checkTimeouts(t *testing.T, front bool) {
 	l, err := listen("test", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 	}), slog.New(slog.DiscardHandler), nil)
@@ -137,8 +146,18 @@ func TestListenerTimeouts(t *testing.T) {
 	}
 	l.server.ReadHeaderTimeout = 200 * time.Millisecond
 	l.server.IdleTimeout = 200 * time.Millisecond
-	go func() { _ = l.server.Serve(l.ln) }()
-	t.Cleanup(func() { l.server.Close() })
+	if front {
+		l.withFront()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
 
 	closedWithin := func(what string, conn net.Conn, limit time.Duration) {
 		t.Helper()
@@ -165,6 +184,22 @@ func TestListenerTimeouts(t *testing.T) {
 	defer slow.Close()
 	_, _ = io.WriteString(slow, "GET / HTTP/1.1\r\nHost: x\r\n") // and never the blank line
 	closedWithin("headers never finished", slow, 5*time.Second)
+
+	// A head that trickles in a byte at a time is not given more time.
+	trickle, err := net.Dial("tcp", l.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trickle.Close()
+	go func() {
+		for _, b := range []byte("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + strings.Repeat("a", 200)) {
+			if _, err := trickle.Write([]byte{b}); err != nil {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	closedWithin("a head trickling in", trickle, 2*time.Second)
 
 	idle, err := net.Dial("tcp", l.Addr())
 	if err != nil {
