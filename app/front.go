@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/balrog-go/balrog/public"
 )
 
 // The front serves the public listener's HTTP/1.1 itself. Update checks are
@@ -31,6 +33,9 @@ type frontServer struct {
 	server   *http.Server
 	log      *slog.Logger
 	handover *handoverListener
+	// recaller, when set, answers requests it remembers before a request
+	// is built (the public handler).
+	recaller recaller
 
 	mu       sync.Mutex
 	ln       net.Listener
@@ -39,8 +44,15 @@ type frontServer struct {
 	done     chan struct{} // closed when all front connections have ended after shutdown
 }
 
-func newFrontServer(server *http.Server, log *slog.Logger, addr net.Addr) *frontServer {
+// recaller is the public handler's memory of whole answers.
+type recaller interface {
+	Recall(target []byte, userAgent string) *public.Recalled
+	Sent(rc *public.Recalled, method string, start time.Time)
+}
+
+func newFrontServer(server *http.Server, log *slog.Logger, addr net.Addr, rc recaller) *frontServer {
 	return &frontServer{
+		recaller: rc,
 		handler:  server.Handler,
 		server:   server,
 		log:      log,

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"github.com/balrog-go/balrog/public"
 )
 
 // frontBufSize is a connection's read buffer: a request whose head does not
@@ -42,6 +44,7 @@ type frontConn struct {
 	hdr  http.Header
 	prev map[string][]string
 	w    frontWriter
+	fr   frontRequest
 	// readBy/writeBy are the deadlines set on the connection; they are
 	// renewed at most once a second.
 	readBy, writeBy time.Time
@@ -85,17 +88,29 @@ func (c *frontConn) serve() {
 		case headEnded:
 			return
 		}
+		start := time.Now()
 		head := c.buf[c.start : c.start+n]
-		req, ok := c.parse(head)
+		fr, ok := c.parseHead(head)
 		if !ok {
 			handedOver = c.handOver()
 			return
+		}
+		var keep bool
+		if rc := c.recall(fr); rc != nil {
+			keep = c.w.sendRecalled(rc) && !fr.close && (fr.minor == 1 || fr.keep10)
+			c.f.recaller.Sent(rc, fr.method, start)
+		} else {
+			req, ok := c.request(fr)
+			if !ok {
+				handedOver = c.handOver()
+				return
+			}
+			keep = c.w.serve(req)
 		}
 		c.start += n
 		if c.start == c.end {
 			c.start, c.end = 0, 0
 		}
-		keep := c.w.serve(req)
 		c.served++
 		if !keep || c.f.shutting.Load() {
 			return
@@ -233,22 +248,21 @@ func headEnd(b []byte) int {
 // frontRequest is a parsed request head the front serves itself.
 type frontRequest struct {
 	method   string
-	target   string
+	target   []byte // in the connection's buffer: valid until the next read
 	proto    string
 	minor    int
 	host     string
 	close    bool // the client asked to close after this request
 	keep10   bool // an HTTP/1.0 client asked for keep-alive
 	head     bool
-	url      *url.URL
 	hostSeen int
 }
 
-// parse reads a request head; false when net/http must serve it: anything
-// but GET or HEAD of an origin-form target over HTTP/1.0 or 1.1 without a
-// body, expectation or upgrade, with valid header lines and (for 1.1) one
-// Host.
-func (c *frontConn) parse(head []byte) (*http.Request, bool) {
+// parseHead reads a request head into c.hdr; false when net/http must
+// serve it: anything but GET or HEAD of an origin-form target over
+// HTTP/1.0 or 1.1 without a body, expectation or upgrade, with valid header
+// lines and (for 1.1) one Host.
+func (c *frontConn) parseHead(head []byte) (*frontRequest, bool) {
 	line, rest, _ := bytes.Cut(head, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
 	method, line, ok1 := bytes.Cut(line, []byte(" "))
@@ -256,7 +270,8 @@ func (c *frontConn) parse(head []byte) (*http.Request, bool) {
 	if !ok1 || !ok2 || len(target) == 0 || target[0] != '/' {
 		return nil, false
 	}
-	var fr frontRequest
+	fr := &c.fr
+	*fr = frontRequest{target: target}
 	switch string(method) {
 	case http.MethodGet:
 		fr.method = http.MethodGet
@@ -284,18 +299,40 @@ func (c *frontConn) parse(head []byte) (*http.Request, bool) {
 		if len(hl) == 0 {
 			break
 		}
-		if !c.header(&fr, hl) {
+		if !c.header(fr, hl) {
 			return nil, false
 		}
 	}
 	if fr.minor == 1 && fr.hostSeen != 1 || fr.hostSeen > 1 {
 		return nil, false // net/http answers 400
 	}
-	if string(target) != c.target {
-		c.target = string(target)
+	c.w.reset(fr)
+	return fr, true
+}
+
+// recall returns the public handler's remembered answer of the request, or
+// nil.
+func (c *frontConn) recall(fr *frontRequest) *public.Recalled {
+	if c.f.recaller == nil {
+		return nil
 	}
-	t := c.target
-	u, err := url.ParseRequestURI(t)
+	ua := c.hdr["User-Agent"]
+	switch len(ua) {
+	case 0:
+		return c.f.recaller.Recall(fr.target, "")
+	case 1:
+		return c.f.recaller.Recall(fr.target, ua[0])
+	}
+	return nil
+}
+
+// request builds the http.Request of a parsed head; false when net/http
+// must serve it (a target url.ParseRequestURI refuses).
+func (c *frontConn) request(fr *frontRequest) (*http.Request, bool) {
+	if string(fr.target) != c.target {
+		c.target = string(fr.target)
+	}
+	u, err := url.ParseRequestURI(c.target)
 	if err != nil {
 		return nil, false
 	}
@@ -309,10 +346,9 @@ func (c *frontConn) parse(head []byte) (*http.Request, bool) {
 		Body:       http.NoBody,
 		Host:       fr.host,
 		RemoteAddr: c.remote,
-		RequestURI: t,
+		RequestURI: c.target,
 		Close:      fr.close || fr.minor == 0 && !fr.keep10,
 	}
-	c.w.reset(&fr)
 	return r.WithContext(c.ctx), true
 }
 

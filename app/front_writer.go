@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/balrog-go/balrog/public"
 )
 
 // frontMaxBuffered is the most of a body the front holds before it sends
@@ -184,7 +186,7 @@ func (w *frontWriter) startStream() {
 	default:
 		w.close = true
 	}
-	w.out = w.appendHead(w.out[:0], false)
+	w.out = w.appendHead(w.out[:0], w.block, false)
 	w.send(w.out)
 	if len(w.body) > 0 {
 		_, _ = w.writeChunk(w.body)
@@ -230,9 +232,14 @@ func (w *frontWriter) finish() {
 	if w.declared >= 0 && int64(len(w.body)) != w.declared && !w.req.head && bodyAllowed(w.status) {
 		w.close = true // the declared framing is broken
 	}
-	w.out = w.appendHead(w.out[:0], true)
+	w.sendWhole(w.block, w.body)
+}
+
+// sendWhole sends the head, with the header lines block, and body.
+func (w *frontWriter) sendWhole(block, body []byte) {
+	w.out = w.appendHead(w.out[:0], block, true)
 	if !w.req.head && bodyAllowed(w.status) {
-		w.out = append(w.out, w.body...)
+		w.out = append(w.out, body...)
 	}
 	w.send(w.out)
 	if cap(w.out) > 64<<10 {
@@ -240,9 +247,18 @@ func (w *frontWriter) finish() {
 	}
 }
 
-// appendHead appends the status line and the headers; whole says the body
-// is complete in w.body (its length may be sent).
-func (w *frontWriter) appendHead(dst []byte, whole bool) []byte {
+// sendRecalled sends an answer the handler remembered: its header lines
+// hold Content-Type and Content-Length.
+func (w *frontWriter) sendRecalled(rc *public.Recalled) bool {
+	w.wrote, w.status, w.hasCT, w.declared = true, rc.Status, true, int64(len(rc.Body))
+	w.sendWhole(rc.Lines, rc.Body)
+	return !w.failed && !w.close
+}
+
+// appendHead appends the status line and the headers, the handler's as
+// block; whole says the body is complete in w.body (its length may be
+// sent).
+func (w *frontWriter) appendHead(dst, block []byte, whole bool) []byte {
 	if w.req.minor == 0 {
 		dst = append(dst, "HTTP/1.0 "...)
 	} else {
@@ -256,14 +272,14 @@ func (w *frontWriter) appendHead(dst []byte, whole bool) []byte {
 		dst = strconv.AppendInt(dst, int64(w.status), 10)
 	}
 	dst = append(dst, "\r\n"...)
-	dst = append(dst, w.block...)
+	dst = append(dst, block...)
 	allowed := bodyAllowed(w.status)
 	if !w.hasCT && allowed && len(w.body) > 0 {
 		dst = append(append(append(dst, "Content-Type: "...), http.DetectContentType(w.body)...), "\r\n"...)
 	}
 	if w.req.close || w.close || w.c.f.shutting.Load() || w.req.minor == 0 && !w.req.keep10 {
 		w.close = true
-		if w.req.minor == 1 && !bytes.Contains(w.block, []byte("Connection: ")) {
+		if w.req.minor == 1 && !bytes.Contains(block, []byte("Connection: ")) {
 			dst = append(dst, "Connection: close\r\n"...)
 		}
 	} else if w.req.minor == 0 {

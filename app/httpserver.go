@@ -52,9 +52,10 @@ type httpService struct {
 	front *frontServer
 }
 
-// withFront makes s serve through the front.
-func (s *httpService) withFront() *httpService {
-	s.front = newFrontServer(s.server, s.log, s.ln.Addr())
+// withFront makes s serve through the front; rc (nil: none) answers the
+// requests it remembers.
+func (s *httpService) withFront(rc recaller) *httpService {
+	s.front = newFrontServer(s.server, s.log, s.ln.Addr(), rc)
 	return s
 }
 

@@ -147,7 +147,7 @@ func checkTimeouts(t *testing.T, front bool) {
 	l.server.ReadHeaderTimeout = 200 * time.Millisecond
 	l.server.IdleTimeout = 200 * time.Millisecond
 	if front {
-		l.withFront()
+		l.withFront(nil)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

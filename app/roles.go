@@ -208,7 +208,7 @@ func (p *process) initPublic(ctx context.Context) (service, error) {
 	if err != nil {
 		return nil, err
 	}
-	listener.withFront()
+	listener.withFront(h)
 	if p.cfg.PprofAddr != "" {
 		// Opt-in profiling (loopback only, checked by the configuration).
 		pprofListener, err := listen("pprof", p.cfg.PprofAddr, pprofMux(), p.log, nil)

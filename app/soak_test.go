@@ -171,7 +171,7 @@ func soak(t *testing.T, dbURL string, duration time.Duration) {
 				}
 				sc := fmt.Sprintf(`{"change_type": "update", "rule_id": 2, "data_version": %d, "when": %d, "priority": %d,
 					"backgroundRate": 100, "update_type": "minor", "product": "Firefox", "channel": "beta", "mapping": "%s"}`,
-					r.DataVersion, time.Now().Add(600*time.Millisecond).UnixMilli(), 20+n%50, name)
+					r.DataVersion, time.Now().Add(1500*time.Millisecond).UnixMilli(), 20+n%50, name)
 				if code, resp, _, err = l.do("POST", l.admin+"/scheduled_changes/rules", "balrogadmin", sc); err != nil || code != 200 {
 					t.Errorf("POST /scheduled_changes/rules: %d %v %s", code, err, resp)
 					return

@@ -251,6 +251,7 @@ func (h *Handler) serveUpdate(w *statusWriter, r *http.Request, m rules.Match, p
 	key := appendDecisionKey(appendCacheKey(keyBuf[:0], m.RouteName, q), dec)
 	if cr := snap.responses.get(key); cr != nil {
 		w.served(cr.outcome, cr.ruleNum, cr.release)
+		h.remember(snap, w, r, m, dec, cr)
 		writeCached(w, r, hdr, cr)
 		return
 	}

@@ -139,6 +139,12 @@ func (h *Handler) finish(sw *statusWriter, r *http.Request, path string) {
 		}
 		h.panicked(sw, r, v)
 	}
+	h.record(sw, r.Method, path)
+}
+
+// record sends a request's metrics and, when sampled, its update log line,
+// and returns the writer to the pool.
+func (h *Handler) record(sw *statusWriter, method, path string) {
 	if sw.route == nil {
 		sw.route = h.routes.get(routeOther)
 	}
@@ -156,7 +162,7 @@ func (h *Handler) finish(sw *statusWriter, r *http.Request, path string) {
 		_ = m.Incr(metrics.UpdateOutcomes, metrics.OutcomeTags[sw.outcome], 1)
 	}
 	// Balrog counts GET responses by first path segment and status.
-	if r.Method == http.MethodGet {
+	if method == http.MethodGet {
 		_ = m.Incr(h.responses.Name(path, sw.status), nil, 1)
 	}
 	if h.updates != nil && sw.query != nil {

@@ -126,7 +126,7 @@ func (s *Service) Load(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	if s.noResponseCache {
-		next.responses = nil
+		next.responses, next.recalled = respCache{}, nil
 	}
 	s.snap.Store(next)
 	s.blobs.retain(next.releases)

@@ -72,66 +72,67 @@ func newCachedResponse(status int, contentType string, body []byte, ruleID, rule
 	return c
 }
 
-type respShard struct {
+// shardedCache is a map in shards, each under its own lock, whose size is
+// bounded: a shard that outgrows its share of the budget is emptied and
+// refilled.
+type shardedCache[V any] struct {
+	seed        maphash.Seed
+	shardBudget int
+	shards      [respShards]cacheShard[V]
+}
+
+type cacheShard[V any] struct {
 	mu    sync.RWMutex
-	m     map[string]*cachedResponse
+	m     map[string]V
 	bytes int
 }
 
-type respCache struct {
-	seed   maphash.Seed
-	shards [respShards]respShard
-}
-
-func newRespCache() *respCache {
-	c := &respCache{seed: maphash.MakeSeed()}
+func newShardedCache[V any](budget int) *shardedCache[V] {
+	c := &shardedCache[V]{seed: maphash.MakeSeed(), shardBudget: budget / respShards}
 	for i := range c.shards {
-		c.shards[i].m = map[string]*cachedResponse{}
+		c.shards[i].m = map[string]V{}
 	}
 	return c
 }
 
-func (c *respCache) shard(key []byte) *respShard {
+func (c *shardedCache[V]) shard(key []byte) *cacheShard[V] {
 	return &c.shards[maphash.Bytes(c.seed, key)%respShards]
 }
 
-// get returns the cached answer of key, or nil. A nil cache is off.
-func (c *respCache) get(key []byte) *cachedResponse {
+// get returns the value of key, or the zero value. A nil cache is off.
+func (c *shardedCache[V]) get(key []byte) V {
+	var v V
 	if c == nil {
-		return nil
+		return v
 	}
 	s := c.shard(key)
 	s.mu.RLock()
-	r := s.m[string(key)]
+	v = s.m[string(key)]
 	s.mu.RUnlock()
-	return r
+	return v
 }
 
-// put stores an answer; a shard over its share of the budget is emptied
-// first.
-func (c *respCache) put(key []byte, r *cachedResponse) {
-	if c == nil || len(r.body) > respCacheMaxBody {
+// put stores a value that takes size bytes; a shard over its share of the
+// budget is emptied first. A key already present keeps its value.
+func (c *shardedCache[V]) put(key []byte, v V, size int) {
+	if c == nil {
 		return
 	}
 	s := c.shard(key)
-	size := len(key) + len(r.body) + 160
-	if r.signature != nil {
-		size += len(r.signature[0])
-	}
 	s.mu.Lock()
-	if s.bytes+size > respCacheBytes/respShards {
+	if s.bytes+size > c.shardBudget {
 		clear(s.m)
 		s.bytes = 0
 	}
 	if _, ok := s.m[string(key)]; !ok {
-		s.m[string(key)] = r
+		s.m[string(key)] = v
 		s.bytes += size
 	}
 	s.mu.Unlock()
 }
 
-// len reports how many answers are cached.
-func (c *respCache) len() int {
+// len reports how many values are cached.
+func (c *shardedCache[V]) len() int {
 	if c == nil {
 		return 0
 	}
@@ -143,6 +144,32 @@ func (c *respCache) len() int {
 		s.mu.RUnlock()
 	}
 	return n
+}
+
+// respCache holds rendered answers by query and decision.
+type respCache struct {
+	*shardedCache[*cachedResponse]
+}
+
+func newRespCache() respCache {
+	return respCache{newShardedCache[*cachedResponse](respCacheBytes)}
+}
+
+// put stores an answer unless its body is too big to keep.
+func (c respCache) put(key []byte, r *cachedResponse) {
+	if len(r.body) > respCacheMaxBody {
+		return
+	}
+	c.shardedCache.put(key, r, r.size(len(key)))
+}
+
+// size is what an answer cached under a key of keyLen bytes takes.
+func (r *cachedResponse) size(keyLen int) int {
+	size := keyLen + len(r.body) + 160
+	if r.signature != nil {
+		size += len(r.signature[0])
+	}
+	return size
 }
 
 // appendCacheKey appends the response cache key of a query: every field of

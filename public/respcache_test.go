@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -236,7 +237,7 @@ func TestResponseCacheMatchesUncached(t *testing.T) {
 					}
 				}
 			}
-			if plain.snap.Load().responses != nil {
+			if plain.snap.Load().responses.shardedCache != nil {
 				t.Fatal("the uncached service has a response cache")
 			}
 			t.Logf("%d cases, %d answers cached", len(cases), cached.snap.Load().responses.len())
@@ -331,7 +332,8 @@ func TestThrottledAnswersKeyOnTheRoll(t *testing.T) {
 	if _, err := s.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	do := serveRaw(t, s.NewHandler())
+	h := s.NewHandler()
+	do := serveRaw(t, h)
 	target := "/update/3/Firefox/1.0/20180101000000/WINNT_x86-msvc/en-US/release/Windows_NT%2010.0/default/default/update.xml"
 	bodies := map[bool]string{}
 	for i, r := range rolls {
@@ -360,6 +362,27 @@ func TestThrottledAnswersKeyOnTheRoll(t *testing.T) {
 	}
 	if n := s.snap.Load().responses.len(); n != 3 {
 		t.Fatalf("%d answers cached, want 3 (main, fallback, forced)", n)
+	}
+	// An answer that took a roll is never recalled whole; a forced one,
+	// decided by its target alone, is (recall.go).
+	if rc := h.Recall([]byte(target), ""); rc != nil {
+		t.Fatalf("a throttled answer is recalled: %q", rc.Body)
+	}
+	_, hdr, forced := do("GET", target+"?force=1", nil)
+	rc := h.Recall([]byte(target+"?force=1"), "")
+	if rc == nil || string(rc.Body) != string(forced) || rc.Status != 200 {
+		t.Fatalf("forced answer not recalled: %+v", rc)
+	}
+	for name, v := range hdr {
+		if line := name + ": " + v[0] + "\r\n"; !strings.Contains(strings.ToLower(string(rc.Lines)), strings.ToLower(line)) {
+			t.Errorf("recalled header lines lack %q:\n%s", line, rc.Lines)
+		}
+	}
+	if !strings.Contains(string(rc.Lines), "Content-Length: "+strconv.Itoa(len(forced))+"\r\n") {
+		t.Errorf("recalled header lines lack the length:\n%s", rc.Lines)
+	}
+	if h.Recall([]byte(target+"?force=1"), "Firefox") != nil {
+		t.Error("an answer is recalled for another User-Agent")
 	}
 	// A snapshot swap drops the cache.
 	if err := db.Import(context.Background(), store.Dataset{Shutoffs: []rules.Shutoff{{Product: "Thunderbird", Channel: "x", DataVersion: 1}}}, "test"); err != nil {

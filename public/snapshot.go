@@ -23,7 +23,10 @@ type snapshot struct {
 	releaseOrder []string
 	// responses caches rendered update answers computed from this
 	// snapshot (respcache.go); it goes with the snapshot.
-	responses *respCache
+	responses respCache
+	// recalled remembers whole answers by request target and User-Agent
+	// (recall.go); it goes with the snapshot too.
+	recalled *shardedCache[*Recalled]
 	// checkedAt is when the database last confirmed this snapshot (Unix ns).
 	checkedAt atomic.Int64
 }
@@ -54,6 +57,7 @@ func loadSnapshot(ctx context.Context, src Source, marker string) (*snapshot, er
 		releases:     make(map[string]store.ReleaseInfo, len(infos)),
 		releaseOrder: make([]string, 0, len(infos)),
 		responses:    newRespCache(),
+		recalled:     newShardedCache[*Recalled](recallBytes),
 	}
 	for _, r := range infos {
 		snap.releases[r.Name] = r
