@@ -46,7 +46,7 @@ type frontServer struct {
 
 // recaller is the public handler's memory of whole answers.
 type recaller interface {
-	Recall(target []byte, userAgent string) *public.Recalled
+	Recall(ctx context.Context, target []byte, userAgent string) (*public.Recalled, context.Context)
 	Sent(rc *public.Recalled, method string, start time.Time)
 }
 

@@ -96,11 +96,11 @@ func (c *frontConn) serve() {
 			return
 		}
 		var keep bool
-		if rc := c.recall(fr); rc != nil {
+		if rc, ctx := c.recall(fr); rc != nil {
 			keep = c.w.sendRecalled(rc) && !fr.close && (fr.minor == 1 || fr.keep10)
 			c.f.recaller.Sent(rc, fr.method, start)
 		} else {
-			req, ok := c.request(fr)
+			req, ok := c.request(ctx, fr)
 			if !ok {
 				handedOver = c.handOver()
 				return
@@ -310,25 +310,25 @@ func (c *frontConn) parseHead(head []byte) (*frontRequest, bool) {
 	return fr, true
 }
 
-// recall returns the public handler's remembered answer of the request, or
-// nil.
-func (c *frontConn) recall(fr *frontRequest) *public.Recalled {
+// recall returns the public handler's remembered answer of the request,
+// or nil and the context to serve the request with.
+func (c *frontConn) recall(fr *frontRequest) (*public.Recalled, context.Context) {
 	if c.f.recaller == nil {
-		return nil
+		return nil, c.ctx
 	}
 	ua := c.hdr["User-Agent"]
 	switch len(ua) {
 	case 0:
-		return c.f.recaller.Recall(fr.target, "")
+		return c.f.recaller.Recall(c.ctx, fr.target, "")
 	case 1:
-		return c.f.recaller.Recall(fr.target, ua[0])
+		return c.f.recaller.Recall(c.ctx, fr.target, ua[0])
 	}
-	return nil
+	return nil, c.ctx
 }
 
 // request builds the http.Request of a parsed head; false when net/http
 // must serve it (a target url.ParseRequestURI refuses).
-func (c *frontConn) request(fr *frontRequest) (*http.Request, bool) {
+func (c *frontConn) request(ctx context.Context, fr *frontRequest) (*http.Request, bool) {
 	if string(fr.target) != c.target {
 		c.target = string(fr.target)
 	}
@@ -349,7 +349,7 @@ func (c *frontConn) request(fr *frontRequest) (*http.Request, bool) {
 		RequestURI: c.target,
 		Close:      fr.close || fr.minor == 0 && !fr.keep10,
 	}
-	return r.WithContext(c.ctx), true
+	return r.WithContext(ctx), true
 }
 
 // header takes one header line; false when net/http must serve the

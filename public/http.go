@@ -240,7 +240,7 @@ func (h *Handler) serveUpdate(w *statusWriter, r *http.Request, m rules.Match, p
 	// decision (rule, main or fallback mapping) may then come from the
 	// cache of this snapshot (respcache.go).
 	evalStart := time.Now()
-	dec, err := snap.index.Evaluate(q, h.s.cfg.Dice)
+	dec, err := h.decide(r.Context(), snap, q)
 	w.rendered = time.Now()
 	_ = h.s.cfg.Metrics.Timing(metrics.EvaluateRules, w.rendered.Sub(evalStart), nil, 1)
 	if err != nil {

@@ -1,24 +1,30 @@
 package public
 
 import (
+	"bytes"
+	"context"
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/balrog-go/balrog/rules"
 )
 
 // Recalled answers. An update request is decided by its target and
-// User-Agent alone (and the data): when its answer took no roll of the dice
-// (no throttled rule) and came from the response cache, the same target and
-// User-Agent get the same answer for as long as the snapshot lives. The
-// handler remembers such answers whole, status, header lines and body, so
-// that a server that reads requests itself (the public listener's front)
-// can answer the next identical request before it parses the URL or
-// evaluates a rule. Metrics and the update log count a recalled answer as
-// any other; only the parse and rule-evaluation timings, which did not
-// happen, are not sent.
+// User-Agent (and the data) and, under a throttled rule, by a roll of the
+// dice. The handler remembers the answers it served from the response
+// cache whole, status, header lines and body, by target and User-Agent, for
+// as long as the snapshot lives: one answer when no roll decided it, else
+// one per decision (main or fallback mapping), found again by evaluating
+// the remembered query, which rolls as every request must. A server that
+// reads requests itself (the public listener's front) asks before it parses
+// the URL or builds a request. When a roll picks a decision not remembered
+// yet, the request carries that decision on to the handler, so that no
+// request is decided twice (which would skew the throttle). Metrics and the
+// update log count a recalled answer as any other; only the parse and
+// evaluation timings, which did not happen, are not sent.
 
 // recallBytes bounds the memory of recalled answers (keys and header lines;
 // the bodies are shared with the response cache).
@@ -35,23 +41,70 @@ type Recalled struct {
 	// Body is the answer's body (not sent for HEAD).
 	Body []byte
 
-	resp  *cachedResponse
+	resp     *cachedResponse
+	entry    *recallEntry
+	decision []byte // appendDecisionKey of the decision, for rolled answers
+}
+
+// recallEntry is what is remembered of one target and User-Agent.
+type recallEntry struct {
 	query *rules.Query
 	route *routeStats
 	path  string
+	// fixed is the answer when no roll decided it; else rolled holds the
+	// answers seen, one per decision.
+	fixed  *Recalled
+	rolled atomic.Pointer[[]*Recalled]
 }
+
+// decided carries a decision made by Recall to the handler.
+type decided struct {
+	snap *snapshot
+	dec  rules.Decision
+}
+
+type decidedKey struct{}
 
 // Recall returns the answer remembered for a GET or HEAD of target (the
 // request target as read from a connection of WrapListener) sent with
-// userAgent, or nil: then serve the request through ServeHTTP, which may
-// remember it.
-func (h *Handler) Recall(target []byte, userAgent string) *Recalled {
+// userAgent, or nil and the context the request must be served with
+// through ServeHTTP (it may carry the roll Recall made).
+func (h *Handler) Recall(ctx context.Context, target []byte, userAgent string) (*Recalled, context.Context) {
 	snap := h.s.snap.Load()
 	if snap == nil || len(target)+len(userAgent) > 2048 {
-		return nil
+		return nil, ctx
 	}
 	var buf [2048 + 1]byte
-	return snap.recalled.get(recallKey(buf[:0], target, userAgent))
+	e := snap.recalled.get(recallKey(buf[:0], target, userAgent))
+	if e == nil {
+		return nil, ctx
+	}
+	if e.fixed != nil {
+		return e.fixed, ctx
+	}
+	dec, err := snap.index.Evaluate(e.query, h.s.cfg.Dice)
+	if err != nil {
+		return nil, ctx
+	}
+	var kb [256]byte
+	key := appendDecisionKey(kb[:0], dec)
+	if answers := e.rolled.Load(); answers != nil {
+		for _, rc := range *answers {
+			if bytes.Equal(rc.decision, key) {
+				return rc, ctx
+			}
+		}
+	}
+	return nil, context.WithValue(ctx, decidedKey{}, &decided{snap: snap, dec: dec})
+}
+
+// decide evaluates the rules for q, unless Recall already did for this
+// request.
+func (h *Handler) decide(ctx context.Context, snap *snapshot, q *rules.Query) (rules.Decision, error) {
+	if d, ok := ctx.Value(decidedKey{}).(*decided); ok && d.snap == snap {
+		return d.dec, nil
+	}
+	return snap.index.Evaluate(q, h.s.cfg.Dice)
 }
 
 func recallKey(dst, target []byte, userAgent string) []byte {
@@ -65,22 +118,63 @@ func recallKey(dst, target []byte, userAgent string) []byte {
 func (h *Handler) Sent(rc *Recalled, method string, start time.Time) {
 	sw := h.statusPool.Get().(*statusWriter)
 	sw.reset(nil, start)
-	sw.status, sw.route, sw.query = rc.Status, rc.route, rc.query
+	sw.status, sw.route, sw.query = rc.Status, rc.entry.route, rc.entry.query
 	sw.served(rc.resp.outcome, rc.resp.ruleNum, rc.resp.release)
-	h.record(sw, method, rc.path)
+	h.record(sw, method, rc.entry.path)
 }
 
-// remember keeps a cached answer for the next request with the same target
-// and User-Agent, when nothing else could change it: an update route
-// answered by GET or HEAD without a roll of the dice.
+// remember keeps a cached answer of an update route answered by GET or
+// HEAD for the next request with the same target and User-Agent.
 func (h *Handler) remember(snap *snapshot, w *statusWriter, r *http.Request, m rules.Match, dec rules.Decision, cr *cachedResponse) {
-	if m.Kind != rules.UpdateRoute || r.Method != http.MethodGet && r.Method != http.MethodHead || dec.Rolled(m.Query) ||
-		snap.recalled == nil || len(r.Header["User-Agent"]) > 1 || len(r.RequestURI)+len(r.Header.Get("User-Agent")) > 2048 {
+	ua := r.Header.Get("User-Agent")
+	if m.Kind != rules.UpdateRoute || r.Method != http.MethodGet && r.Method != http.MethodHead ||
+		snap.recalled == nil || len(r.Header["User-Agent"]) > 1 || len(r.RequestURI)+len(ua) > 2048 {
 		return
 	}
-	key := recallKey(make([]byte, 0, len(r.RequestURI)+1+len(r.Header.Get("User-Agent"))), []byte(r.RequestURI), r.Header.Get("User-Agent"))
-	rc := &Recalled{Status: cr.status, Lines: h.headerLines(cr), Body: cr.body, resp: cr, query: m.Query, route: w.route, path: r.URL.Path}
-	snap.recalled.put(key, rc, len(key)+len(rc.Lines)+len(rc.path)+400)
+	key := recallKey(make([]byte, 0, len(r.RequestURI)+1+len(ua)), []byte(r.RequestURI), ua)
+	rolled := dec.Rolled(m.Query)
+	e := snap.recalled.get(key)
+	if e == nil {
+		e = &recallEntry{query: m.Query, route: w.route, path: r.URL.Path}
+		if !rolled {
+			e.fixed = h.recalled(e, cr, nil)
+		}
+		snap.recalled.put(key, e, len(key)+len(e.path)+600)
+		if !rolled {
+			return
+		}
+		if e = snap.recalled.get(key); e == nil {
+			return
+		}
+	}
+	if !rolled || e.fixed != nil {
+		return
+	}
+	rc := h.recalled(e, cr, appendDecisionKey(nil, dec))
+	for {
+		old := e.rolled.Load()
+		var answers []*Recalled
+		if old != nil {
+			for _, a := range *old {
+				if bytes.Equal(a.decision, rc.decision) {
+					return // remembered meanwhile
+				}
+			}
+			if len(*old) >= 4 {
+				return
+			}
+			answers = append(answers, *old...)
+		}
+		answers = append(answers, rc)
+		if e.rolled.CompareAndSwap(old, &answers) {
+			return
+		}
+	}
+}
+
+// recalled builds the remembered form of a cached answer.
+func (h *Handler) recalled(e *recallEntry, cr *cachedResponse, decision []byte) *Recalled {
+	return &Recalled{Status: cr.status, Lines: h.headerLines(cr), Body: cr.body, resp: cr, entry: e, decision: decision}
 }
 
 // headerLines writes the headers the update path sends with a cached

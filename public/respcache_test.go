@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -363,15 +364,15 @@ func TestThrottledAnswersKeyOnTheRoll(t *testing.T) {
 	if n := s.snap.Load().responses.len(); n != 3 {
 		t.Fatalf("%d answers cached, want 3 (main, fallback, forced)", n)
 	}
-	// An answer that took a roll is never recalled whole; a forced one,
-	// decided by its target alone, is (recall.go).
-	if rc := h.Recall([]byte(target), ""); rc != nil {
-		t.Fatalf("a throttled answer is recalled: %q", rc.Body)
-	}
+	// Recalled answers (recall.go): a forced answer, decided by its target
+	// alone, is recalled without a roll; a throttled target's answers are
+	// remembered per decision and found again by one roll per request.
+	ctx := context.Background()
 	_, hdr, forced := do("GET", target+"?force=1", nil)
-	rc := h.Recall([]byte(target+"?force=1"), "")
-	if rc == nil || string(rc.Body) != string(forced) || rc.Status != 200 {
-		t.Fatalf("forced answer not recalled: %+v", rc)
+	before = roll
+	rc, _ := h.Recall(ctx, []byte(target+"?force=1"), "")
+	if rc == nil || string(rc.Body) != string(forced) || rc.Status != 200 || roll != before {
+		t.Fatalf("forced answer not recalled, or rolled (%d rolls): %+v", roll-before, rc)
 	}
 	for name, v := range hdr {
 		if line := name + ": " + v[0] + "\r\n"; !strings.Contains(strings.ToLower(string(rc.Lines)), strings.ToLower(line)) {
@@ -381,8 +382,52 @@ func TestThrottledAnswersKeyOnTheRoll(t *testing.T) {
 	if !strings.Contains(string(rc.Lines), "Content-Length: "+strconv.Itoa(len(forced))+"\r\n") {
 		t.Errorf("recalled header lines lack the length:\n%s", rc.Lines)
 	}
-	if h.Recall([]byte(target+"?force=1"), "Firefox") != nil {
-		t.Error("an answer is recalled for another User-Agent")
+	for i := range 4 {
+		before := roll
+		rc, rctx := h.Recall(ctx, []byte(target), "")
+		if roll != before+1 {
+			t.Fatalf("recall %d rolled %d times, want once", i, roll-before)
+		}
+		main := rolls[(roll-1)%len(rolls)] < 50
+		if rc == nil || string(rc.Body) != bodies[main] || rctx != ctx {
+			t.Fatalf("recall %d (main %v): %+v", i, main, rc)
+		}
+	}
+	// Another User-Agent has its own memory: its first answer is the one
+	// remembered; a roll for the other decision is not answered from memory
+	// but carried to the handler, which does not roll again.
+	ua := map[string]string{"User-Agent": "Carry"}
+	if rc, _ := h.Recall(ctx, []byte(target), "Carry"); rc != nil {
+		t.Fatal("an answer is recalled for a User-Agent not seen")
+	}
+	do("GET", target, ua)
+	firstMain := rolls[(roll-1)%len(rolls)] < 50
+	carried := false
+	for range len(rolls) {
+		before := roll
+		rc, rctx := h.Recall(ctx, []byte(target), "Carry")
+		main := rolls[(roll-1)%len(rolls)] < 50
+		if main == firstMain {
+			if rc == nil || string(rc.Body) != bodies[main] {
+				t.Fatalf("remembered decision (main %v) not recalled", main)
+			}
+			continue
+		}
+		if rc != nil || rctx == ctx {
+			t.Fatalf("decision (main %v) not remembered yet, but recalled %v or no decision carried", main, rc != nil)
+		}
+		req := httptest.NewRequest("GET", target, nil).WithContext(rctx)
+		req.Header.Set("User-Agent", "Carry")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if roll != before+1 || rec.Body.String() != bodies[main] {
+			t.Fatalf("carried decision (main %v): %d rolls, body %q", main, roll-before, rec.Body.String())
+		}
+		carried = true
+		break
+	}
+	if !carried {
+		t.Fatal("no roll picked the decision not remembered")
 	}
 	// A snapshot swap drops the cache.
 	if err := db.Import(context.Background(), store.Dataset{Shutoffs: []rules.Shutoff{{Product: "Thunderbird", Channel: "x", DataVersion: 1}}}, "test"); err != nil {

@@ -26,7 +26,7 @@ type snapshot struct {
 	responses respCache
 	// recalled remembers whole answers by request target and User-Agent
 	// (recall.go); it goes with the snapshot too.
-	recalled *shardedCache[*Recalled]
+	recalled *shardedCache[*recallEntry]
 	// checkedAt is when the database last confirmed this snapshot (Unix ns).
 	checkedAt atomic.Int64
 }
@@ -57,7 +57,7 @@ func loadSnapshot(ctx context.Context, src Source, marker string) (*snapshot, er
 		releases:     make(map[string]store.ReleaseInfo, len(infos)),
 		releaseOrder: make([]string, 0, len(infos)),
 		responses:    newRespCache(),
-		recalled:     newShardedCache[*Recalled](recallBytes),
+		recalled:     newShardedCache[*recallEntry](recallBytes),
 	}
 	for _, r := range infos {
 		snap.releases[r.Name] = r
