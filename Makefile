@@ -35,6 +35,7 @@ bench: bench-go bench-load
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./rules/... ./blobs/... ./public/...
+	$(GO) test -run '^$$' -bench 'BenchmarkListener' -benchmem ./app/
 
 bench-load:
 	timeout 1800 ./bench/run.sh
