@@ -213,6 +213,25 @@ func uniq(a, b string) []string {
 	return []string{a, b}
 }
 
+// releaseListEntry is one release of GET /releases; its fields are in the
+// order of their JSON names, as Balrog sorts them.
+type releaseListEntry struct {
+	DataVersion      int                           `json:"data_version"`
+	Name             string                        `json:"name"`
+	Product          string                        `json:"product"`
+	ReadOnly         bool                          `json:"read_only"`
+	RequiredSignoffs requirements                  `json:"required_signoffs"`
+	RuleIDs          []int                         `json:"rule_ids"`
+	RuleInfo         map[string]ruleProductChannel `json:"rule_info"`
+}
+
+// ruleProductChannel is a mapping rule's product and channel in a release
+// listing.
+type ruleProductChannel struct {
+	Channel *string `json:"channel"`
+	Product *string `json:"product"`
+}
+
 func (s *Server) listReleases(c echo.Context) error {
 	if err := checkQuery(c, "product", "name_prefix", "names_only"); err != nil {
 		return err
@@ -252,17 +271,17 @@ func (s *Server) listReleases(c echo.Context) error {
 				mapped[*rule.FallbackMapping] = append(mapped[*rule.FallbackMapping], rule)
 			}
 		}
-		list := make([]any, len(infos))
+		list := make([]releaseListEntry, len(infos))
 		for i, r := range infos {
-			ids := []int{}
-			info := map[string]any{}
 			rs := mapped[r.Name]
+			e := releaseListEntry{Name: r.Name, Product: r.Product, DataVersion: r.DataVersion, ReadOnly: r.ReadOnly,
+				RuleIDs: make([]int, 0, len(rs)), RuleInfo: make(map[string]ruleProductChannel, len(rs)),
+				RequiredSignoffs: rulesRequirements(signoffRows, rs...)}
 			for _, rule := range rs {
-				ids = append(ids, rule.RuleID)
-				info[strconv.Itoa(rule.RuleID)] = map[string]any{"product": rule.Product, "channel": rule.Channel}
+				e.RuleIDs = append(e.RuleIDs, rule.RuleID)
+				e.RuleInfo[strconv.Itoa(rule.RuleID)] = ruleProductChannel{Product: rule.Product, Channel: rule.Channel}
 			}
-			list[i] = map[string]any{"name": r.Name, "product": r.Product, "data_version": r.DataVersion,
-				"read_only": r.ReadOnly, "rule_ids": ids, "rule_info": info, "required_signoffs": rulesRequirements(signoffRows, rs...)}
+			list[i] = e
 		}
 		out = map[string]any{"releases": list}
 		return nil

@@ -1,7 +1,9 @@
 package gormstore
 
 import (
+	"cmp"
 	"gorm.io/gorm/clause"
+	"slices"
 
 	"github.com/balrog-go/balrog/store"
 )
@@ -24,27 +26,73 @@ func (t *AdminTx) Release(name string) (store.Release, error) {
 // insertionOrder, in the order they were created (their first history row),
 // which is the order of Balrog's answer from a SQLite table scan.
 func (t *AdminTx) ListReleases(product, namePrefix string, insertionOrder bool) ([]store.ReleaseInfo, error) {
-	q := t.tx.Select("name", "product", "read_only", "data_version")
-	if insertionOrder {
-		q = q.Order("(SELECT MIN(h.change_id) FROM releases_history h WHERE h.name = releases.name), name")
-	} else {
-		q = q.Order("name")
-	}
+	q := t.tx.Select("name", "product", "read_only", "data_version").Order("name")
 	if product != "" {
 		q = q.Where("product = ?", product)
 	}
 	if namePrefix != "" {
 		q = q.Where("name LIKE ? ESCAPE '!'", escapeLike(namePrefix)+"%")
 	}
-	var rows []releaseRow
-	if err := q.Find(&rows).Error; err != nil {
+	// Scanned by hand: gorm's reflection per row costs more than the
+	// query for thousands of releases.
+	rows, err := q.Model(&releaseRow{}).Rows()
+	if err != nil {
 		return nil, unavailable("list releases", err)
 	}
-	out := make([]store.ReleaseInfo, len(rows))
-	for i, r := range rows {
-		out[i] = store.ReleaseInfo{Name: r.Name, Product: r.Product, ReadOnly: r.ReadOnly != nil && *r.ReadOnly, DataVersion: r.DataVersion}
+	defer rows.Close()
+	var out []store.ReleaseInfo
+	for rows.Next() {
+		var r store.ReleaseInfo
+		var readOnly *bool
+		if err := rows.Scan(&r.Name, &r.Product, &readOnly, &r.DataVersion); err != nil {
+			return nil, unavailable("list releases", err)
+		}
+		r.ReadOnly = readOnly != nil && *readOnly
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable("list releases", err)
+	}
+	if insertionOrder {
+		return out, t.sortByCreation(out)
 	}
 	return out, nil
+}
+
+// sortByCreation orders name-ordered releases by their first history row,
+// releases without one first, as ORDER BY (first change_id), name would;
+// one grouped query instead of a subquery per release.
+func (t *AdminTx) sortByCreation(infos []store.ReleaseInfo) error {
+	rows, err := t.tx.Raw("SELECT name, MIN(change_id) FROM releases_history GROUP BY name").Rows()
+	if err != nil {
+		return unavailable("list releases", err)
+	}
+	defer rows.Close()
+	first := make(map[string]int64, len(infos))
+	for rows.Next() {
+		var name string
+		var id int64
+		if err := rows.Scan(&name, &id); err != nil {
+			return unavailable("list releases", err)
+		}
+		first[name] = id
+	}
+	if err := rows.Err(); err != nil {
+		return unavailable("list releases", err)
+	}
+	slices.SortStableFunc(infos, func(a, b store.ReleaseInfo) int {
+		fa, oka := first[a.Name]
+		fb, okb := first[b.Name]
+		switch {
+		case oka != okb:
+			if !oka {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(fa, fb)
+	})
+	return nil
 }
 
 // escapeLike escapes the LIKE wildcards of s with '!'.
