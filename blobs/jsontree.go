@@ -18,6 +18,9 @@ import (
 // as written, and the literals NaN, Infinity and -Infinity are accepted.
 type node struct {
 	kind Kind
+	// ref is, for a kindPackedObject node, the index of its span in the
+	// lazy parser's packBuilder.
+	ref uint32
 	// str is the decoded text of a string, the literal of a number, or
 	// "true"/"false" for a boolean.
 	str string
@@ -59,12 +62,11 @@ type jsonParser struct {
 	s string
 	i int
 	// lazy selects parseJSONLazy's handling of locale objects, which are
-	// kept as text (sawRaw records one).
-	lazy, sawRaw bool
+	// packed into it.
+	lazy *packBuilder
 	// clone copies every string made, so that nothing made refers to the
-	// text (which a lazily parsed blob frees once compacted); keys holds
-	// one copy of each object key (the same hundred locale codes recur in
-	// every platform).
+	// text (Parse does not keep its input); keys holds one copy of each
+	// object key (the same hundred locale codes recur in every platform).
 	clone bool
 	keys  map[string]string
 }
@@ -329,23 +331,17 @@ func (p *jsonParser) number() (node, error) {
 func (p *jsonParser) string() (string, error) {
 	p.i++ // opening quote
 	start := p.i
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		if c == '"' {
-			s := p.s[start:p.i]
-			p.i++
-			return s, nil
-		}
-		if c == '\\' {
-			break
-		}
-		if c < 0x20 {
-			return "", p.errorf("control character in string")
-		}
-		p.i++
-	}
+	p.i = specialByte(p.s, p.i)
 	if p.i >= len(p.s) {
 		return "", p.errorf("unterminated string")
+	}
+	switch c := p.s[p.i]; {
+	case c == '"':
+		s := p.s[start:p.i]
+		p.i++
+		return s, nil
+	case c < 0x20:
+		return "", p.errorf("control character in string")
 	}
 	buf := []byte(p.s[start:p.i])
 	for p.i < len(p.s) {
@@ -422,10 +418,11 @@ func (p *jsonParser) hex4() (rune, bool) {
 	return rune(v), true
 }
 
-// kindRawObject marks a node whose value is an object that was validated
-// but not parsed: str holds its JSON text. Only parseJSONLazy makes them,
-// for the locale objects of an app-release blob (platforms.*.locales.*).
-const kindRawObject Kind = 255
+// kindPackedObject marks a node whose value is an object that was packed
+// (packed.go) rather than parsed: ref is the index of its span in the
+// packBuilder. Only parseJSONLazy makes them, for the locale objects of an
+// app-release blob (platforms.*.locales.*).
+const kindPackedObject Kind = 255
 
 // lazyRole is where the lazy parser is in an app-release document.
 type lazyRole uint8
@@ -439,37 +436,28 @@ const (
 )
 
 // parseJSONLazy parses a document like parseJSON, except that the object
-// values of platforms.*.locales.* are only validated and kept as
-// kindRawObject nodes referencing data's memory, which must not change
-// afterwards; nothing else refers to it. raw reports whether any such node
-// was made.
-func parseJSONLazy(data []byte) (n node, raw bool, err error) {
-	// The locale texts refer to data itself, not a copy: a 10 MB blob is
-	// copied once less (Parse's callers hand over their bytes).
-	p := jsonParser{s: unsafe.String(unsafe.SliceData(data), len(data)), lazy: true, clone: true}
+// values of platforms.*.locales.* are packed into the returned builder as
+// they are read (packing accepts exactly what parsing does, with the same
+// errors) and kept as kindPackedObject nodes. Nothing made refers to data.
+func parseJSONLazy(data []byte) (node, *packBuilder, error) {
+	// The text is read in place, not copied: every string made is a copy.
+	b := newPackBuilder(len(data))
+	p := jsonParser{s: unsafe.String(unsafe.SliceData(data), len(data)), lazy: b, clone: true}
 	p.skipSpace()
-	n, err = p.valueRole(0, roleRoot)
+	n, err := p.valueRole(0, roleRoot)
 	if err != nil {
-		return node{}, false, err
+		return node{}, nil, err
 	}
 	p.skipSpace()
 	if p.i != len(p.s) {
-		return node{}, false, p.errorf("extra data")
+		return node{}, nil, p.errorf("extra data")
 	}
-	return n, p.sawRaw, nil
-}
-
-// parseRawObject parses the text of a kindRawObject node found at depth
-// (it was validated when it was skipped, so it cannot fail). Its strings
-// are copies: the node outlives the text.
-func parseRawObject(s string, depth int) (node, error) {
-	p := jsonParser{s: s, clone: true}
-	return p.value(depth)
+	return n, b, nil
 }
 
 // valueRole is value for the lazy parser.
 func (p *jsonParser) valueRole(depth int, role lazyRole) (node, error) {
-	if role == roleNone || !p.lazy {
+	if role == roleNone || p.lazy == nil {
 		return p.value(depth)
 	}
 	if depth > maxDepth {
@@ -479,12 +467,7 @@ func (p *jsonParser) valueRole(depth int, role lazyRole) (node, error) {
 		return p.value(depth)
 	}
 	if role == roleLocales+1 {
-		start := p.i
-		if err := p.skipValue(depth); err != nil {
-			return node{}, err
-		}
-		p.sawRaw = true
-		return node{kind: kindRawObject, str: p.s[start:p.i]}, nil
+		return p.lazy.add(p, depth)
 	}
 	return p.objectRole(depth, role)
 }
@@ -508,92 +491,13 @@ func childRole(role lazyRole, key string) lazyRole {
 	return roleNone
 }
 
-// skipValue validates one value without building it; it accepts exactly
-// what value accepts and fails with the same errors.
-func (p *jsonParser) skipValue(depth int) error {
-	if depth > maxDepth {
-		return p.errorf("nesting too deep")
-	}
-	if p.i >= len(p.s) {
-		return p.errorf("unexpected end of input")
-	}
-	switch c := p.s[p.i]; {
-	case c == '{':
-		return p.skipObject(depth)
-	case c == '[':
-		return p.skipArray(depth)
-	case c == '"':
-		return p.skipString()
-	case c == 't' && p.literal("true"),
-		c == 'f' && p.literal("false"),
-		c == 'n' && p.literal("null"),
-		c == 'N' && p.literal("NaN"),
-		c == 'I' && p.literal("Infinity"),
-		c == '-' && p.literal("-Infinity"):
-		return nil
-	case c == '-' || ('0' <= c && c <= '9'):
-		_, err := p.number()
-		return err
-	}
-	return p.errorf("unexpected character %q", p.s[p.i])
-}
-
-func (p *jsonParser) skipObject(depth int) error {
-	return p.members(func(string) error { return p.skipValue(depth + 1) })
-}
-
-func (p *jsonParser) skipArray(depth int) error {
-	return p.elements(func() error { return p.skipValue(depth + 1) })
-}
-
-// skipString validates a string like string does, without decoding it. A
-// surrogate pair's second escape is valid on its own, so it need not be
-// treated apart.
-func (p *jsonParser) skipString() error {
-	p.i++ // opening quote
-	for p.i < len(p.s) {
-		p.i = plainRun(p.s, p.i)
-		if p.i >= len(p.s) {
-			break
-		}
-		c := p.s[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return nil
-		case c < 0x20:
-			return p.errorf("control character in string")
-		case c != '\\':
-			p.i++
-			continue
-		}
-		p.i++
-		if p.i >= len(p.s) {
-			break
-		}
-		e := p.s[p.i]
-		p.i++
-		switch e {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		case 'u':
-			if _, ok := p.hex4(); !ok {
-				return p.errorf("invalid \\u escape in string")
-			}
-		default:
-			return p.errorf("invalid escape in string")
-		}
-	}
-	return p.errorf("unterminated string")
-}
-
 // plainRun returns the first index at or after i, rounded down to a word,
 // whose 8-byte word holds a quote, a backslash or a control character: the
 // bytes before it need no look (hash values and URLs are long runs of them).
 func plainRun(s string, i int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		w := le64(s[i : i+8])
 		quote, backslash := w^(ones*'"'), w^(ones*'\\')
 		// A zero byte in quote or backslash, or a byte below 0x20 in w.
 		special := (quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w
@@ -602,4 +506,27 @@ func plainRun(s string, i int) int {
 		}
 	}
 	return i
+}
+
+// specialByte returns the index of the first quote, backslash or control
+// character at or after i, or len(s).
+func specialByte(s string, i int) int {
+	for i < len(s) {
+		i = plainRun(s, i)
+		// The word at i, or the tail, holds the byte.
+		for end := min(i+8, len(s)); i < end; i++ {
+			if c := s[i]; c == '"' || c == '\\' || c < 0x20 {
+				return i
+			}
+		}
+	}
+	return i
+}
+
+// le64 reads the eight bytes of w as a little-endian word (one load: w's
+// length is known).
+func le64(w string) uint64 {
+	_ = w[7]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }

@@ -1,0 +1,36 @@
+//go:build unix
+
+package blobs
+
+import (
+	"runtime"
+	"syscall"
+	"unsafe"
+)
+
+// The packed locales of the large blobs a server keeps are most of its
+// memory (50 blobs of 100 × 100 locales: about 200 MB) and hold no
+// pointers. Kept on the Go heap, they would also set the collector's pace:
+// with GOGC=100 the heap may grow to twice the live heap before a
+// collection, so 200 MB of blobs that never change would let a busy server
+// grow by another 200 MB of garbage. Kept in memory mapped for them, the
+// heap goal follows the memory the requests actually turn over.
+
+// storeOffHeap copies buf into anonymous memory mapped for it and returns
+// it as a string; the mapping is released when owner becomes unreachable,
+// so the string must not be used longer than owner, nor anything sliced
+// from it kept (unpack copies what it returns). Where mapping fails it
+// returns a copy on the Go heap.
+func storeOffHeap(owner *packedLocales, buf []byte) string {
+	mem, err := syscall.Mmap(-1, 0, len(buf), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		return string(buf)
+	}
+	copy(mem, buf)
+	offHeapBytes.Add(int64(len(mem)))
+	runtime.AddCleanup(owner, func(mem []byte) {
+		offHeapBytes.Add(-int64(len(mem)))
+		_ = syscall.Munmap(mem)
+	}, mem)
+	return unsafe.String(unsafe.SliceData(mem), len(mem))
+}
