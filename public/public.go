@@ -28,6 +28,9 @@ type Source interface {
 	Pins(ctx context.Context) ([]rules.Pin, error)
 	ReleaseInfos(ctx context.Context) ([]store.ReleaseInfo, error)
 	Release(ctx context.Context, name string) (store.Release, error)
+	// ReadRelease reads one release and calls fn with it; rel.Data is only
+	// valid until fn returns.
+	ReadRelease(ctx context.Context, name string, fn func(rel store.Release) error) error
 }
 
 // Config is the public role's configuration.

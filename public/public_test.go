@@ -54,6 +54,10 @@ func (c *countingSource) Release(ctx context.Context, name string) (store.Releas
 	c.calls.Add(1)
 	return c.Source.Release(ctx, name)
 }
+func (c *countingSource) ReadRelease(ctx context.Context, name string, fn func(store.Release) error) error {
+	c.calls.Add(1)
+	return c.Source.ReadRelease(ctx, name, fn)
+}
 
 func str(s string) *string { return &s }
 func num(n int) *int       { return &n }
