@@ -149,8 +149,8 @@ func optionalAttrs(schema int) (names []string, localized func(string) bool) {
 }
 
 // parseAppRelease reads an app release from its root; packed holds its
-// packed locale objects (nil when the root was fully parsed).
-func parseAppRelease(c Common, root *node, packed *packedLocales) (*AppRelease, error) {
+// packed locale objects by builder id.
+func parseAppRelease(c Common, root *node, packed []*packedLocales) (*AppRelease, error) {
 	r := &AppRelease{Common: c}
 	sv := c.SchemaVersion
 	top := func(key string) Value { return valueOf(root.get(key)) }

@@ -81,7 +81,7 @@ func (r *AppRelease) parseUnifiedURLs(n *node) {
 	}
 }
 
-func (r *AppRelease) parsePlatforms(n *node, packed *packedLocales) {
+func (r *AppRelease) parsePlatforms(n *node, packed []*packedLocales) {
 	if n == nil {
 		r.noPlatforms = true
 		return
@@ -110,7 +110,7 @@ func (r *AppRelease) parsePlatforms(n *node, packed *packedLocales) {
 	}
 }
 
-func (r *AppRelease) parsePlatform(key string, n *node, packed *packedLocales, indexes map[string]map[string]int32) *Platform {
+func (r *AppRelease) parsePlatform(key string, n *node, packed []*packedLocales, indexes map[string]map[string]int32) *Platform {
 	p := &Platform{key: key}
 	if n.kind != KindObject {
 		p.err = &typeError{blob: r.Name.text, path: "platforms." + key, want: "an object"}

@@ -119,15 +119,18 @@ func Parse(data []byte) (Blob, error) {
 	// The locale objects of app-release blobs are packed as they are read
 	// (the bulk of a large blob; each is parsed on first use); any other
 	// blob that has such objects is parsed again in full.
-	root, packed, err := parseJSONLazy(data)
+	root, builders, err := parseJSONLazy(data)
 	if err != nil {
 		return nil, err
 	}
-	if len(packed.spans) > 0 && !isAppReleaseSchema(root) {
+	packed := false
+	for _, b := range builders {
+		packed = packed || len(b.spans) > 0
+	}
+	if packed && !isAppReleaseSchema(root) {
 		if root, err = parseJSON(data); err != nil {
 			return nil, err
 		}
-		packed = nil
 	}
 	if root.kind != KindObject {
 		return nil, errors.New("blobs: blob is not a JSON object")
@@ -143,7 +146,7 @@ func Parse(data []byte) (Blob, error) {
 	}
 	switch sv {
 	case 1, 2, 3, 4, 5, 6, 8, 9:
-		return parseAppRelease(c, &root, packed.finish())
+		return parseAppRelease(c, &root, finishAll(builders))
 	case 50:
 		return parseDesupport(c, &root), nil
 	case 1000:

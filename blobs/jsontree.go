@@ -62,8 +62,9 @@ type jsonParser struct {
 	s string
 	i int
 	// lazy selects parseJSONLazy's handling of locale objects, which are
-	// packed into it.
-	lazy *packBuilder
+	// packed into it; second is the builder of the second half of a
+	// "platforms" object read in parallel (split.go).
+	lazy, second *packBuilder
 	// clone copies every string made, so that nothing made refers to the
 	// text (Parse does not keep its input); keys holds one copy of each
 	// object key (the same hundred locale codes recur in every platform).
@@ -152,9 +153,18 @@ func (p *jsonParser) object(depth int) (node, error) { return p.objectRole(depth
 // objectRole is object; role places it in an app-release document for the
 // lazy parser.
 func (p *jsonParser) objectRole(depth int, role lazyRole) (node, error) {
-	n := node{kind: KindObject}
-	var index map[string]int // built for large objects to find repeated keys
-	err := p.members(func(key string) error {
+	var o objectNode
+	err := p.members(p.memberInto(&o, depth, role))
+	if err != nil {
+		return node{}, err
+	}
+	return o.node(), nil
+}
+
+// memberInto returns the members callback that reads a member's value,
+// found at depth+1 in an object of role role, into o.
+func (p *jsonParser) memberInto(o *objectNode, depth int, role lazyRole) func(key string) error {
+	return func(key string) error {
 		if p.clone {
 			key = p.cloneKey(key)
 		}
@@ -162,34 +172,48 @@ func (p *jsonParser) objectRole(depth int, role lazyRole) (node, error) {
 		if err != nil {
 			return err
 		}
-		pos := -1
-		if index != nil {
-			if j, ok := index[key]; ok {
-				pos = j
-			}
-		} else {
-			pos = n.index(key)
-		}
-		if pos >= 0 {
-			n.elems[pos] = v
-			return nil
-		}
-		n.keys = append(n.keys, key)
-		n.elems = append(n.elems, v)
-		if index != nil {
-			index[key] = len(n.keys) - 1
-		} else if len(n.keys) > 16 {
-			index = make(map[string]int, 2*len(n.keys))
-			for j, k := range n.keys {
-				index[k] = j
-			}
-		}
+		o.set(key, v)
 		return nil
-	})
-	if err != nil {
-		return node{}, err
 	}
-	return n, nil
+}
+
+// objectNode builds an object node as Python's dict is built: a repeated
+// key keeps its first position and takes the last value.
+type objectNode struct {
+	n     node
+	index map[string]int // built for large objects to find repeated keys
+}
+
+func (o *objectNode) set(key string, v node) {
+	n := &o.n
+	pos := -1
+	if o.index != nil {
+		if j, ok := o.index[key]; ok {
+			pos = j
+		}
+	} else {
+		pos = n.index(key)
+	}
+	if pos >= 0 {
+		n.elems[pos] = v
+		return
+	}
+	n.keys = append(n.keys, key)
+	n.elems = append(n.elems, v)
+	if o.index != nil {
+		o.index[key] = len(n.keys) - 1
+	} else if len(n.keys) > 16 {
+		o.index = make(map[string]int, 2*len(n.keys))
+		for j, k := range n.keys {
+			o.index[k] = j
+		}
+	}
+}
+
+// node returns the object built.
+func (o *objectNode) node() node {
+	o.n.kind = KindObject
+	return o.n
 }
 
 func (p *jsonParser) array(depth int) (node, error) {
@@ -216,6 +240,12 @@ func (p *jsonParser) members(fn func(key string) error) error {
 		p.i++
 		return nil
 	}
+	return p.membersFrom(fn)
+}
+
+// membersFrom reads the members of an object from p.i, where a member
+// starts (after the '{' or a ','), to the end of the object.
+func (p *jsonParser) membersFrom(fn func(key string) error) error {
 	for {
 		p.skipSpace()
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
@@ -436,13 +466,14 @@ const (
 )
 
 // parseJSONLazy parses a document like parseJSON, except that the object
-// values of platforms.*.locales.* are packed into the returned builder as
-// they are read (packing accepts exactly what parsing does, with the same
-// errors) and kept as kindPackedObject nodes. Nothing made refers to data.
-func parseJSONLazy(data []byte) (node, *packBuilder, error) {
+// values of platforms.*.locales.* are packed as they are read (packing
+// accepts exactly what parsing does, with the same errors) and kept as
+// kindPackedObject nodes; a large "platforms" object is read by two
+// goroutines (split.go). It returns the builders the nodes refer to (a
+// node's ref names its builder). Nothing made refers to data.
+func parseJSONLazy(data []byte) (node, []*packBuilder, error) {
 	// The text is read in place, not copied: every string made is a copy.
-	b := newPackBuilder(len(data))
-	p := jsonParser{s: unsafe.String(unsafe.SliceData(data), len(data)), lazy: b, clone: true}
+	p := jsonParser{s: unsafe.String(unsafe.SliceData(data), len(data)), lazy: newPackBuilder(0, len(data)), clone: true}
 	p.skipSpace()
 	n, err := p.valueRole(0, roleRoot)
 	if err != nil {
@@ -452,7 +483,11 @@ func parseJSONLazy(data []byte) (node, *packBuilder, error) {
 	if p.i != len(p.s) {
 		return node{}, nil, p.errorf("extra data")
 	}
-	return n, b, nil
+	builders := []*packBuilder{p.lazy}
+	if p.second != nil {
+		builders = append(builders, p.second)
+	}
+	return n, builders, nil
 }
 
 // valueRole is value for the lazy parser.
@@ -466,8 +501,13 @@ func (p *jsonParser) valueRole(depth int, role lazyRole) (node, error) {
 	if p.i >= len(p.s) || p.s[p.i] != '{' {
 		return p.value(depth)
 	}
-	if role == roleLocales+1 {
+	switch role {
+	case roleLocales + 1:
 		return p.lazy.add(p, depth)
+	case rolePlatforms:
+		if p.second == nil && len(p.s)-p.i >= splitMin {
+			return p.splitPlatforms(depth)
+		}
 	}
 	return p.objectRole(depth, role)
 }

@@ -15,7 +15,7 @@ import (
 // the garbage collector has little to visit in a blob it keeps for hours.
 
 // offHeapBytes counts the packed text held outside the Go heap
-// (offheap_unix.go).
+// (offheap_linux.go).
 var offHeapBytes atomic.Int64
 
 // OffHeapBytes returns the bytes of packed blob text held outside the Go
@@ -39,10 +39,10 @@ type platformLocales struct {
 
 // newPlatformLocales builds the locales of a platform from its parsed
 // "locales" object, whose object values are kindPackedObject nodes of
-// packed; indexes shares equal indexes within a blob.
-func (r *AppRelease) newPlatformLocales(platform string, locales *node, packed *packedLocales, indexes map[string]map[string]int32) *platformLocales {
+// packed (by builder id); indexes shares equal indexes within a blob.
+func (r *AppRelease) newPlatformLocales(platform string, locales *node, packed []*packedLocales, indexes map[string]map[string]int32) *platformLocales {
 	n := len(locales.keys)
-	pl := &platformLocales{packed: packed, spans: make([]uint32, 2*n), once: make([]sync.Once, n), parsed: make([]atomic.Pointer[Locale], n)}
+	pl := &platformLocales{spans: make([]uint32, 2*n), once: make([]sync.Once, n), parsed: make([]atomic.Pointer[Locale], n)}
 	sig := strings.Join(locales.keys, "\x00")
 	if pl.index = indexes[sig]; pl.index == nil {
 		pl.index = make(map[string]int32, n)
@@ -59,7 +59,16 @@ func (r *AppRelease) newPlatformLocales(platform string, locales *node, packed *
 			pl.parsed[i].Store(r.parseLocale(platform, code, e))
 			continue
 		}
-		pl.spans[2*i], pl.spans[2*i+1] = packed.spans[2*e.ref], packed.spans[2*e.ref+1]
+		// A platform's locales are read by one goroutine (split.go), so
+		// they are packed by one builder.
+		pk, start, end := span(packed, e.ref)
+		if pl.packed == nil {
+			pl.packed = pk
+		}
+		if pk != pl.packed {
+			panic("blobs: a platform's locales packed by two builders")
+		}
+		pl.spans[2*i], pl.spans[2*i+1] = start, end
 	}
 	return pl
 }
@@ -80,7 +89,7 @@ func (r *AppRelease) locale(p *Platform, code string) (*Locale, bool) {
 			return // parsed with the platform
 		}
 		n, err := unpack(pl.packed.text[pl.spans[2*i]:pl.spans[2*i+1]], pl.packed.table)
-		// The packed text is released with pl.packed (offheap.go).
+		// The packed text is released with pl.packed (offheap_linux.go).
 		runtime.KeepAlive(pl.packed)
 		if err != nil {
 			pl.parsed[i].Store(&Locale{err: fmt.Errorf("blobs: %s: platforms.%s.locales.%s: %w", r.Name.text, p.key, code, err)})

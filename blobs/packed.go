@@ -429,21 +429,27 @@ func (n *node) index(key string) int {
 	return -1
 }
 
-// packBuilder collects the packed locale objects of one blob as the lazy
-// parser reads them.
+// packBuilder collects the packed locale objects of one blob, or of one
+// half of its platforms, as the lazy parser reads them.
 type packBuilder struct {
+	// id is the builder's index among the blob's builders (0 or 1).
+	id    uint32
 	table *packTable
 	buf   []byte
 	// spans holds the start and end in buf of each packed object, in the
-	// order they were read (a node's ref is its index).
+	// order they were read.
 	spans []uint32
-	// size is the document's size.
+	// size is the size of the text the builder packs from.
 	size int
 }
 
-// newPackBuilder returns a builder for a document of size bytes.
-func newPackBuilder(size int) *packBuilder {
-	return &packBuilder{table: newPackTable(), size: size}
+// packRefBits is how many bits of a kindPackedObject node's ref index the
+// spans; the bit above them is its builder's id.
+const packRefBits = 31
+
+// newPackBuilder returns builder id for a text of size bytes.
+func newPackBuilder(id uint32, size int) *packBuilder {
+	return &packBuilder{id: id, table: newPackTable(), size: size}
 }
 
 // add packs the object at p.i, found at depth, and returns its node.
@@ -459,12 +465,28 @@ func (b *packBuilder) add(p *jsonParser, depth int) (node, error) {
 	}
 	b.buf = buf
 	b.spans = append(b.spans, uint32(start), uint32(len(buf)))
-	return node{kind: kindPackedObject, ref: uint32(len(b.spans)/2 - 1)}, nil
+	return node{kind: kindPackedObject, ref: b.id<<packRefBits | uint32(len(b.spans)/2-1)}, nil
+}
+
+// finishAll finishes the builders of a blob, in id order.
+func finishAll(builders []*packBuilder) []*packedLocales {
+	out := make([]*packedLocales, len(builders))
+	for i, b := range builders {
+		out[i] = b.finish()
+	}
+	return out
+}
+
+// span returns the packed text of a kindPackedObject node's ref.
+func span(packed []*packedLocales, ref uint32) (pk *packedLocales, start, end uint32) {
+	pk = packed[ref>>packRefBits]
+	i := ref & (1<<packRefBits - 1)
+	return pk, pk.spans[2*i], pk.spans[2*i+1]
 }
 
 // packedLocales are the packed locale objects of a parsed blob: object
 // ref is text[spans[2ref]:spans[2ref+1]], packed with table. The text may
-// be outside the Go heap (offheap.go): only unpack reads it, and what it
+// be outside the Go heap (offheap_linux.go): only unpack reads it, and what it
 // returns is copied out.
 type packedLocales struct {
 	text  string

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux
 
 package blobs
 
@@ -16,13 +16,14 @@ import (
 // grow by another 200 MB of garbage. Kept in memory mapped for them, the
 // heap goal follows the memory the requests actually turn over.
 
-// storeOffHeap copies buf into anonymous memory mapped for it and returns
+// storeOffHeap copies buf into anonymous memory mapped for it (populated
+// at once: one system call rather than a page fault per page) and returns
 // it as a string; the mapping is released when owner becomes unreachable,
 // so the string must not be used longer than owner, nor anything sliced
 // from it kept (unpack copies what it returns). Where mapping fails it
 // returns a copy on the Go heap.
 func storeOffHeap(owner *packedLocales, buf []byte) string {
-	mem, err := syscall.Mmap(-1, 0, len(buf), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	mem, err := syscall.Mmap(-1, 0, len(buf), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE|syscall.MAP_POPULATE)
 	if err != nil {
 		return string(buf)
 	}
