@@ -123,13 +123,16 @@ func Parse(data []byte) (Blob, error) {
 	if err != nil {
 		return nil, err
 	}
-	packed := false
-	for _, b := range builders {
-		packed = packed || len(b.spans) > 0
-	}
-	if packed && !isAppReleaseSchema(root) {
-		if root, err = parseJSON(data); err != nil {
-			return nil, err
+	if !isAppReleaseSchema(root) {
+		releaseAll(builders)
+		packed := false
+		for _, b := range builders {
+			packed = packed || len(b.spans) > 0
+		}
+		if packed {
+			if root, err = parseJSON(data); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if root.kind != KindObject {

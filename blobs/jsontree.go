@@ -474,18 +474,20 @@ const (
 func parseJSONLazy(data []byte) (node, []*packBuilder, error) {
 	// The text is read in place, not copied: every string made is a copy.
 	p := jsonParser{s: unsafe.String(unsafe.SliceData(data), len(data)), lazy: newPackBuilder(0, len(data)), clone: true}
+	builders := []*packBuilder{p.lazy}
 	p.skipSpace()
 	n, err := p.valueRole(0, roleRoot)
-	if err != nil {
-		return node{}, nil, err
-	}
-	p.skipSpace()
-	if p.i != len(p.s) {
-		return node{}, nil, p.errorf("extra data")
-	}
-	builders := []*packBuilder{p.lazy}
 	if p.second != nil {
 		builders = append(builders, p.second)
+	}
+	if err == nil {
+		if p.skipSpace(); p.i != len(p.s) {
+			err = p.errorf("extra data")
+		}
+	}
+	if err != nil {
+		releaseAll(builders)
+		return node{}, nil, err
 	}
 	return n, builders, nil
 }

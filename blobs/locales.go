@@ -22,6 +22,10 @@ var offHeapBytes atomic.Int64
 // heap, which the runtime's memory statistics leave out.
 func OffHeapBytes() int64 { return offHeapBytes.Load() }
 
+// mappedBuffers counts the pack buffers mapped and neither handed over to
+// a blob nor released yet.
+var mappedBuffers atomic.Int64
+
 // platformLocales are the locales of one platform.
 type platformLocales struct {
 	// index maps a locale code to its position; platforms with the same

@@ -3,6 +3,7 @@
 package blobs
 
 import (
+	"os"
 	"runtime"
 	"syscall"
 	"unsafe"
@@ -34,4 +35,40 @@ func storeOffHeap(owner *packedLocales, buf []byte) string {
 		_ = syscall.Munmap(mem)
 	}, mem)
 	return unsafe.String(unsafe.SliceData(mem), len(mem))
+}
+
+// mapBuffer returns an empty buffer of capacity n in anonymous memory mapped
+// for it, or nil where that fails: its pages are only made when written,
+// so a capacity larger than needed costs address space, not memory. It is
+// released with unmapBuffer or handed over with keepMapped.
+func mapBuffer(n int) []byte {
+	if n <= 0 {
+		return nil
+	}
+	mem, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_ANON|syscall.MAP_PRIVATE)
+	if err != nil {
+		return nil
+	}
+	mappedBuffers.Add(1)
+	return mem[:0]
+}
+
+// unmapBuffer releases a buffer mapBuffer returned.
+func unmapBuffer(b []byte) {
+	mappedBuffers.Add(-1)
+	_ = syscall.Munmap(b[:cap(b)])
+}
+
+// keepMapped hands the buffer b (from mapBuffer), of which the first n
+// bytes were written, over to owner as storeOffHeap does.
+func keepMapped(owner *packedLocales, b []byte, n int) string {
+	mappedBuffers.Add(-1)
+	page := os.Getpagesize()
+	held := int64((n + page - 1) / page * page) // the pages written
+	offHeapBytes.Add(held)
+	runtime.AddCleanup(owner, func(mem []byte) {
+		offHeapBytes.Add(-held)
+		_ = syscall.Munmap(mem)
+	}, b[:cap(b)])
+	return unsafe.String(unsafe.SliceData(b), n)
 }

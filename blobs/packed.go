@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"strings"
+	"unsafe"
 )
 
 // The locale objects of a large app-release blob (100 platforms × 100
@@ -441,6 +442,9 @@ type packBuilder struct {
 	spans []uint32
 	// size is the size of the text the builder packs from.
 	size int
+	// mapped is the mapping buf was first cut from (offheap_linux.go),
+	// until finish hands it over or release releases it.
+	mapped []byte
 }
 
 // packRefBits is how many bits of a kindPackedObject node's ref index the
@@ -455,8 +459,13 @@ func newPackBuilder(id uint32, size int) *packBuilder {
 // add packs the object at p.i, found at depth, and returns its node.
 func (b *packBuilder) add(p *jsonParser, depth int) (node, error) {
 	if b.buf == nil {
-		// Packed locales take less than half of their text.
-		b.buf = make([]byte, 0, b.size/2)
+		// Packed locales take less than half of their text; the pages
+		// of the mapping that are not written are not made.
+		if b.mapped = mapBuffer(b.size / 2); b.mapped != nil {
+			b.buf = b.mapped
+		} else {
+			b.buf = make([]byte, 0, b.size/2)
+		}
 	}
 	start := len(b.buf)
 	buf, err := p.packValue(b.buf, depth, b.table)
@@ -466,6 +475,23 @@ func (b *packBuilder) add(p *jsonParser, depth int) (node, error) {
 	b.buf = buf
 	b.spans = append(b.spans, uint32(start), uint32(len(buf)))
 	return node{kind: kindPackedObject, ref: b.id<<packRefBits | uint32(len(b.spans)/2-1)}, nil
+}
+
+// release releases the builder's mapping, if it has one: its packed
+// objects will not be used.
+func (b *packBuilder) release() {
+	if b.mapped != nil {
+		unmapBuffer(b.mapped)
+	}
+	b.mapped, b.buf = nil, nil
+}
+
+// releaseAll releases the builders of a blob whose packed objects will not
+// be used.
+func releaseAll(builders []*packBuilder) {
+	for _, b := range builders {
+		b.release()
+	}
 }
 
 // finishAll finishes the builders of a blob, in id order.
@@ -494,15 +520,21 @@ type packedLocales struct {
 	table *packTable
 }
 
-// finish seals the table and returns what was packed, in memory of its
-// own size (the builder's buffer was sized for the worst case) and outside
-// the Go heap where it can be.
+// finish seals the table and returns what was packed, outside the Go heap
+// where it can be, in memory of its own size (the builder's buffer was
+// sized for the worst case).
 func (b *packBuilder) finish() *packedLocales {
 	b.table.seal()
 	pk := &packedLocales{spans: b.spans, table: b.table}
-	if len(b.buf) > 0 {
+	switch {
+	case len(b.buf) == 0:
+		b.release()
+	case b.mapped != nil && unsafe.SliceData(b.buf) == unsafe.SliceData(b.mapped):
+		pk.text = keepMapped(pk, b.mapped, len(b.buf))
+		b.mapped, b.buf = nil, nil
+	default: // grown out of its mapping, or never mapped
 		pk.text = storeOffHeap(pk, b.buf)
+		b.release()
 	}
-	b.buf = nil
 	return pk
 }

@@ -111,6 +111,7 @@ func (p *jsonParser) splitPlatforms(depth int) (node, error) {
 		// it: p has read what a reading in order reads.
 		stop.Store(true)
 		<-done // the second half reads p's text, which is only lent
+		q.lazy.release()
 		if err != nil {
 			return node{}, err
 		}
@@ -118,6 +119,7 @@ func (p *jsonParser) splitPlatforms(depth int) (node, error) {
 	}
 	second := <-done
 	if second.err != nil {
+		q.lazy.release()
 		p.i = q.i
 		return node{}, second.err
 	}

@@ -3,6 +3,7 @@ package blobs
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -73,5 +74,33 @@ func TestSplitPlatformsErrors(t *testing.T) {
 		if errFull == nil && strings.Join(full.get("platforms").keys, ",") != strings.Join(lazy.get("platforms").keys, ",") {
 			t.Errorf("%s: platforms %v, split %v", name, full.get("platforms").keys, lazy.get("platforms").keys)
 		}
+	}
+}
+
+// TestPackBuffersReleased checks that no pack buffer stays mapped after a
+// parse, whether it succeeds, fails in either half, guesses the split point
+// wrong or finds a blob that is not an app release.
+func TestPackBuffersReleased(t *testing.T) {
+	defer func(n int) { splitMin = n }(splitMin)
+	splitMin = 0
+	big := bigRelease(4, 6, 3)
+	last := strings.LastIndex(big, `"l2": {"buildID"`)
+	for name, doc := range map[string]string{
+		"app release":     big,
+		"second half":     big[:last] + `"l2": {"buildID" 1` + big[last+len(`"l2": {"buildID"`):],
+		"first half":      strings.Replace(big, `"plat0": {"OS_BOUNCER"`, `"plat0": {"OS_BOUNCER": }`, 1),
+		"extra data":      big + " 1",
+		"no split point":  strings.ReplaceAll(big, `}},`, `} },`),
+		"wrong guess": `{"schema_version": 4, "name": "x", "platforms": {"p": {"pad": "` + strings.Repeat("x", 1<<20) +
+			`", "locales": {"a": {"x": {"y": 1}},"b": {"locales": {"c": {"h": 1}}}}}, "q": {"locales": {"d": {}}}}}`,
+		"not app release": strings.Replace(big, `"schema_version": 4`, `"schema_version": 1000`, 1),
+		"bad schema":      strings.Replace(big, `"schema_version": 4`, `"schema_version": 7`, 1),
+	} {
+		before := mappedBuffers.Load()
+		b, err := Parse([]byte(doc))
+		if got := mappedBuffers.Load(); got != before {
+			t.Errorf("%s (%v): %d pack buffers left mapped", name, err, got-before)
+		}
+		runtime.KeepAlive(b)
 	}
 }
