@@ -86,11 +86,11 @@ func TestPackBuffersReleased(t *testing.T) {
 	big := bigRelease(4, 6, 3)
 	last := strings.LastIndex(big, `"l2": {"buildID"`)
 	for name, doc := range map[string]string{
-		"app release":     big,
-		"second half":     big[:last] + `"l2": {"buildID" 1` + big[last+len(`"l2": {"buildID"`):],
-		"first half":      strings.Replace(big, `"plat0": {"OS_BOUNCER"`, `"plat0": {"OS_BOUNCER": }`, 1),
-		"extra data":      big + " 1",
-		"no split point":  strings.ReplaceAll(big, `}},`, `} },`),
+		"app release":    big,
+		"second half":    big[:last] + `"l2": {"buildID" 1` + big[last+len(`"l2": {"buildID"`):],
+		"first half":     strings.Replace(big, `"plat0": {"OS_BOUNCER"`, `"plat0": {"OS_BOUNCER": }`, 1),
+		"extra data":     big + " 1",
+		"no split point": strings.ReplaceAll(big, `}},`, `} },`),
 		"wrong guess": `{"schema_version": 4, "name": "x", "platforms": {"p": {"pad": "` + strings.Repeat("x", 1<<20) +
 			`", "locales": {"a": {"x": {"y": 1}},"b": {"locales": {"c": {"h": 1}}}}}, "q": {"locales": {"d": {}}}}}`,
 		"not app release": strings.Replace(big, `"schema_version": 4`, `"schema_version": 1000`, 1),
