@@ -70,6 +70,10 @@ type jsonParser struct {
 	// object key (the same hundred locale codes recur in every platform).
 	clone bool
 	keys  map[string]string
+	// hints holds recent object keys, by member position and first byte,
+	// that were written without escapes: a key whose text is the same is
+	// that key (thousands of locale objects repeat the same few keys).
+	hints [64]string
 }
 
 // cloneKey returns the one copy of key.
@@ -246,12 +250,12 @@ func (p *jsonParser) members(fn func(key string) error) error {
 // membersFrom reads the members of an object from p.i, where a member
 // starts (after the '{' or a ','), to the end of the object.
 func (p *jsonParser) membersFrom(fn func(key string) error) error {
-	for {
+	for m := 0; ; m++ {
 		p.skipSpace()
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
 			return p.errorf("expected object key")
 		}
-		key, err := p.string()
+		key, err := p.key(m)
 		if err != nil {
 			return err
 		}
@@ -278,6 +282,26 @@ func (p *jsonParser) membersFrom(fn func(key string) error) error {
 			return p.errorf("expected ',' or '}'")
 		}
 	}
+}
+
+// key reads the key at p.i, the object's member m, as string does.
+func (p *jsonParser) key(m int) (string, error) {
+	start := p.i
+	slot := 0
+	if start+1 < len(p.s) {
+		slot = (m*31 + int(p.s[start+1])) & (len(p.hints) - 1)
+		if h := p.hints[slot]; h != "" {
+			if end := start + 1 + len(h); end < len(p.s) && p.s[end] == '"' && p.s[start+1:end] == h {
+				p.i = end + 1
+				return h, nil
+			}
+		}
+	}
+	key, err := p.string()
+	if err == nil && p.i-start == len(key)+2 && key != "" {
+		p.hints[slot] = key // written without escapes
+	}
+	return key, err
 }
 
 // elements reads the array at p.i, calling fn with p at each element,

@@ -104,3 +104,18 @@ func TestPackBuffersReleased(t *testing.T) {
 		runtime.KeepAlive(b)
 	}
 }
+
+// TestKeyHints parses objects whose keys repeat with and without escapes
+// and quotes (hinted keys are compared by their text): each key is what
+// Python's json.loads reads.
+func TestKeyHints(t *testing.T) {
+	doc := `[{"ab": 1, "ab\"": 2, "abc": 3}, {"ab\"": 4, "ab": 5, "ab": 6}, {"a\u0062": 7, "abc": 8}, {"a": {"ab": 9}}]`
+	n, err := parseJSON([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `[{'ab': 1, 'ab"': 2, 'abc': 3}, {'ab"': 4, 'ab': 6}, {'ab': 7, 'abc': 8}, {'a': {'ab': 9}}]`
+	if got := string(appendPyRepr(nil, &n)); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
