@@ -70,6 +70,8 @@ type jsonParser struct {
 	// object key (the same hundred locale codes recur in every platform).
 	clone bool
 	keys  map[string]string
+	// localesLen is how many locales the last "locales" object had.
+	localesLen int
 	// hints holds recent object keys, by member position and first byte,
 	// that were written without escapes: a key whose text is the same is
 	// that key (thousands of locale objects repeat the same few keys).
@@ -158,9 +160,17 @@ func (p *jsonParser) object(depth int) (node, error) { return p.objectRole(depth
 // lazy parser.
 func (p *jsonParser) objectRole(depth int, role lazyRole) (node, error) {
 	var o objectNode
+	if role == roleLocales && p.localesLen > 0 {
+		// Platforms mostly have the same locales: room for as many as
+		// the last one had saves growing the object member by member.
+		o.n.keys, o.n.elems = make([]string, 0, p.localesLen), make([]node, 0, p.localesLen)
+	}
 	err := p.members(p.memberInto(&o, depth, role))
 	if err != nil {
 		return node{}, err
+	}
+	if role == roleLocales {
+		p.localesLen = len(o.n.keys)
 	}
 	return o.node(), nil
 }
