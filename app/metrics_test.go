@@ -177,6 +177,7 @@ func TestStatsdMetrics(t *testing.T) {
 		"balrog.public.client.make_response|ms|#role:public," + v,
 		"balrog.public.blob_cache.misses|c|#role:public," + v,
 		"balrog.public.blob_cache.entries|g|#role:public," + v,
+		"balrog.public.blob_cache.offheap_bytes|g|#role:public," + v,
 		"balrog.public.snapshot.age_seconds|g|#role:public," + v,
 		"balrog.admin.requests|c|#method:GET,role:admin,route:/rules,status_class:2xx," + v,
 		"balrog.admin.requests|c|#method:POST,role:admin,route:/rules,status_class:2xx," + v,

@@ -148,7 +148,9 @@ func optionalAttrs(schema int) (names []string, localized func(string) bool) {
 	return names, localized
 }
 
-func parseAppRelease(c Common, root *node) (*AppRelease, error) {
+// parseAppRelease reads an app release from its root; packed holds its
+// packed locale objects by builder id.
+func parseAppRelease(c Common, root *node, packed []*packedLocales) (*AppRelease, error) {
 	r := &AppRelease{Common: c}
 	sv := c.SchemaVersion
 	top := func(key string) Value { return valueOf(root.get(key)) }
@@ -176,6 +178,6 @@ func parseAppRelease(c Common, root *node) (*AppRelease, error) {
 	} else {
 		r.parseUnifiedURLs(root.get("fileUrls"))
 	}
-	r.parsePlatforms(root.get("platforms"))
+	r.parsePlatforms(root.get("platforms"), packed)
 	return r, nil
 }

@@ -81,7 +81,7 @@ func (r *AppRelease) parseUnifiedURLs(n *node) {
 	}
 }
 
-func (r *AppRelease) parsePlatforms(n *node) {
+func (r *AppRelease) parsePlatforms(n *node, packed []*packedLocales) {
 	if n == nil {
 		r.noPlatforms = true
 		return
@@ -93,7 +93,7 @@ func (r *AppRelease) parsePlatforms(n *node) {
 	r.Platforms = make(map[string]*Platform, len(n.keys))
 	indexes := map[string]map[string]int32{}
 	for i, key := range n.keys {
-		r.Platforms[key] = r.parsePlatform(key, &n.elems[i], indexes)
+		r.Platforms[key] = r.parsePlatform(key, &n.elems[i], packed, indexes)
 	}
 	// Precompute the alias sets of §7.4.3: for each platform, the keys
 	// whose alias names it.
@@ -110,7 +110,7 @@ func (r *AppRelease) parsePlatforms(n *node) {
 	}
 }
 
-func (r *AppRelease) parsePlatform(key string, n *node, indexes map[string]map[string]int32) *Platform {
+func (r *AppRelease) parsePlatform(key string, n *node, packed []*packedLocales, indexes map[string]map[string]int32) *Platform {
 	p := &Platform{key: key}
 	if n.kind != KindObject {
 		p.err = &typeError{blob: r.Name.text, path: "platforms." + key, want: "an object"}
@@ -128,7 +128,7 @@ func (r *AppRelease) parsePlatform(key string, n *node, indexes map[string]map[s
 		p.localesErr = &typeError{blob: r.Name.text, path: "platforms." + key + ".locales", want: "an object"}
 		return p
 	}
-	p.locales = r.newPlatformLocales(key, locales, indexes)
+	p.locales = r.newPlatformLocales(key, locales, packed, indexes)
 	return p
 }
 

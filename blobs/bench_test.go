@@ -2,6 +2,7 @@ package blobs
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -143,15 +144,25 @@ func BenchmarkRenderLargeV4(b *testing.B) { benchRender(b, 4) }
 // BenchmarkRenderLargeV9 is the same with a schema-9 blob and updateLine.
 func BenchmarkRenderLargeV9(b *testing.B) { benchRender(b, 9) }
 
-// BenchmarkParseLarge parses the 100 × 100 blob.
+// BenchmarkParseLarge parses the 100 × 100 blob, its platforms read in two
+// halves at once (split.go) and in order.
 func BenchmarkParseLarge(b *testing.B) {
 	data := []byte(bigRelease(4, 100, 100))
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := Parse(data); err != nil {
-			b.Fatal(err)
-		}
+	for _, c := range []struct {
+		name string
+		min  int
+	}{{"split", splitMin}, {"in-order", math.MaxInt}} {
+		b.Run(c.name, func(b *testing.B) {
+			defer func(n int) { splitMin = n }(splitMin)
+			splitMin = c.min
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -114,19 +114,25 @@ var ErrSchemaVersion = errors.New("blobs: unsupported schema_version")
 // server error: malformed JSON, a document that is not an object, a missing
 // or unknown schema_version (wrapping ErrSchemaVersion), or a structure the
 // renderer cannot work with. Keys the public side does not use are ignored.
-// The blob may keep references to data's memory: the caller hands data
-// over and must not modify it afterwards.
+// The blob keeps no reference to data, which the caller may reuse.
 func Parse(data []byte) (Blob, error) {
-	// The locale objects of app-release blobs are only validated here and
-	// parsed on first use (the bulk of a large blob); any other blob that
-	// has such objects is parsed again in full.
-	root, raw, err := parseJSONLazy(data)
+	// The locale objects of app-release blobs are packed as they are read
+	// (the bulk of a large blob; each is parsed on first use); any other
+	// blob that has such objects is parsed again in full.
+	root, builders, err := parseJSONLazy(data)
 	if err != nil {
 		return nil, err
 	}
-	if raw && !isAppReleaseSchema(root) {
-		if root, err = parseJSON(data); err != nil {
-			return nil, err
+	if !isAppReleaseSchema(root) {
+		releaseAll(builders)
+		packed := false
+		for _, b := range builders {
+			packed = packed || len(b.spans) > 0
+		}
+		if packed {
+			if root, err = parseJSON(data); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if root.kind != KindObject {
@@ -143,7 +149,7 @@ func Parse(data []byte) (Blob, error) {
 	}
 	switch sv {
 	case 1, 2, 3, 4, 5, 6, 8, 9:
-		return parseAppRelease(c, &root)
+		return parseAppRelease(c, &root, finishAll(builders))
 	case 50:
 		return parseDesupport(c, &root), nil
 	case 1000:

@@ -18,6 +18,9 @@ import (
 // as written, and the literals NaN, Infinity and -Infinity are accepted.
 type node struct {
 	kind Kind
+	// ref is, for a kindPackedObject node, the index of its span in the
+	// lazy parser's packBuilder.
+	ref uint32
 	// str is the decoded text of a string, the literal of a number, or
 	// "true"/"false" for a boolean.
 	str string
@@ -59,14 +62,20 @@ type jsonParser struct {
 	s string
 	i int
 	// lazy selects parseJSONLazy's handling of locale objects, which are
-	// kept as text (sawRaw records one).
-	lazy, sawRaw bool
+	// packed into it; second is the builder of the second half of a
+	// "platforms" object read in parallel (split.go).
+	lazy, second *packBuilder
 	// clone copies every string made, so that nothing made refers to the
-	// text (which a lazily parsed blob frees once compacted); keys holds
-	// one copy of each object key (the same hundred locale codes recur in
-	// every platform).
+	// text (Parse does not keep its input); keys holds one copy of each
+	// object key (the same hundred locale codes recur in every platform).
 	clone bool
 	keys  map[string]string
+	// localesLen is how many locales the last "locales" object had.
+	localesLen int
+	// hints holds recent object keys, by member position and first byte,
+	// that were written without escapes: a key whose text is the same is
+	// that key (thousands of locale objects repeat the same few keys).
+	hints [64]string
 }
 
 // cloneKey returns the one copy of key.
@@ -150,9 +159,26 @@ func (p *jsonParser) object(depth int) (node, error) { return p.objectRole(depth
 // objectRole is object; role places it in an app-release document for the
 // lazy parser.
 func (p *jsonParser) objectRole(depth int, role lazyRole) (node, error) {
-	n := node{kind: KindObject}
-	var index map[string]int // built for large objects to find repeated keys
-	err := p.members(func(key string) error {
+	var o objectNode
+	if role == roleLocales && p.localesLen > 0 {
+		// Platforms mostly have the same locales: room for as many as
+		// the last one had saves growing the object member by member.
+		o.n.keys, o.n.elems = make([]string, 0, p.localesLen), make([]node, 0, p.localesLen)
+	}
+	err := p.members(p.memberInto(&o, depth, role))
+	if err != nil {
+		return node{}, err
+	}
+	if role == roleLocales {
+		p.localesLen = len(o.n.keys)
+	}
+	return o.node(), nil
+}
+
+// memberInto returns the members callback that reads a member's value,
+// found at depth+1 in an object of role role, into o.
+func (p *jsonParser) memberInto(o *objectNode, depth int, role lazyRole) func(key string) error {
+	return func(key string) error {
 		if p.clone {
 			key = p.cloneKey(key)
 		}
@@ -160,34 +186,48 @@ func (p *jsonParser) objectRole(depth int, role lazyRole) (node, error) {
 		if err != nil {
 			return err
 		}
-		pos := -1
-		if index != nil {
-			if j, ok := index[key]; ok {
-				pos = j
-			}
-		} else {
-			pos = n.index(key)
-		}
-		if pos >= 0 {
-			n.elems[pos] = v
-			return nil
-		}
-		n.keys = append(n.keys, key)
-		n.elems = append(n.elems, v)
-		if index != nil {
-			index[key] = len(n.keys) - 1
-		} else if len(n.keys) > 16 {
-			index = make(map[string]int, 2*len(n.keys))
-			for j, k := range n.keys {
-				index[k] = j
-			}
-		}
+		o.set(key, v)
 		return nil
-	})
-	if err != nil {
-		return node{}, err
 	}
-	return n, nil
+}
+
+// objectNode builds an object node as Python's dict is built: a repeated
+// key keeps its first position and takes the last value.
+type objectNode struct {
+	n     node
+	index map[string]int // built for large objects to find repeated keys
+}
+
+func (o *objectNode) set(key string, v node) {
+	n := &o.n
+	pos := -1
+	if o.index != nil {
+		if j, ok := o.index[key]; ok {
+			pos = j
+		}
+	} else {
+		pos = n.index(key)
+	}
+	if pos >= 0 {
+		n.elems[pos] = v
+		return
+	}
+	n.keys = append(n.keys, key)
+	n.elems = append(n.elems, v)
+	if o.index != nil {
+		o.index[key] = len(n.keys) - 1
+	} else if len(n.keys) > 16 {
+		o.index = make(map[string]int, 2*len(n.keys))
+		for j, k := range n.keys {
+			o.index[k] = j
+		}
+	}
+}
+
+// node returns the object built.
+func (o *objectNode) node() node {
+	o.n.kind = KindObject
+	return o.n
 }
 
 func (p *jsonParser) array(depth int) (node, error) {
@@ -214,12 +254,18 @@ func (p *jsonParser) members(fn func(key string) error) error {
 		p.i++
 		return nil
 	}
-	for {
+	return p.membersFrom(fn)
+}
+
+// membersFrom reads the members of an object from p.i, where a member
+// starts (after the '{' or a ','), to the end of the object.
+func (p *jsonParser) membersFrom(fn func(key string) error) error {
+	for m := 0; ; m++ {
 		p.skipSpace()
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
 			return p.errorf("expected object key")
 		}
-		key, err := p.string()
+		key, err := p.key(m)
 		if err != nil {
 			return err
 		}
@@ -246,6 +292,26 @@ func (p *jsonParser) members(fn func(key string) error) error {
 			return p.errorf("expected ',' or '}'")
 		}
 	}
+}
+
+// key reads the key at p.i, the object's member m, as string does.
+func (p *jsonParser) key(m int) (string, error) {
+	start := p.i
+	slot := 0
+	if start+1 < len(p.s) {
+		slot = (m*31 + int(p.s[start+1])) & (len(p.hints) - 1)
+		if h := p.hints[slot]; h != "" {
+			if end := start + 1 + len(h); end < len(p.s) && p.s[end] == '"' && p.s[start+1:end] == h {
+				p.i = end + 1
+				return h, nil
+			}
+		}
+	}
+	key, err := p.string()
+	if err == nil && p.i-start == len(key)+2 && key != "" {
+		p.hints[slot] = key // written without escapes
+	}
+	return key, err
 }
 
 // elements reads the array at p.i, calling fn with p at each element,
@@ -329,23 +395,17 @@ func (p *jsonParser) number() (node, error) {
 func (p *jsonParser) string() (string, error) {
 	p.i++ // opening quote
 	start := p.i
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		if c == '"' {
-			s := p.s[start:p.i]
-			p.i++
-			return s, nil
-		}
-		if c == '\\' {
-			break
-		}
-		if c < 0x20 {
-			return "", p.errorf("control character in string")
-		}
-		p.i++
-	}
+	p.i = specialByte(p.s, p.i)
 	if p.i >= len(p.s) {
 		return "", p.errorf("unterminated string")
+	}
+	switch c := p.s[p.i]; {
+	case c == '"':
+		s := p.s[start:p.i]
+		p.i++
+		return s, nil
+	case c < 0x20:
+		return "", p.errorf("control character in string")
 	}
 	buf := []byte(p.s[start:p.i])
 	for p.i < len(p.s) {
@@ -422,10 +482,11 @@ func (p *jsonParser) hex4() (rune, bool) {
 	return rune(v), true
 }
 
-// kindRawObject marks a node whose value is an object that was validated
-// but not parsed: str holds its JSON text. Only parseJSONLazy makes them,
-// for the locale objects of an app-release blob (platforms.*.locales.*).
-const kindRawObject Kind = 255
+// kindPackedObject marks a node whose value is an object that was packed
+// (packed.go) rather than parsed: ref is the index of its span in the
+// packBuilder. Only parseJSONLazy makes them, for the locale objects of an
+// app-release blob (platforms.*.locales.*).
+const kindPackedObject Kind = 255
 
 // lazyRole is where the lazy parser is in an app-release document.
 type lazyRole uint8
@@ -439,37 +500,35 @@ const (
 )
 
 // parseJSONLazy parses a document like parseJSON, except that the object
-// values of platforms.*.locales.* are only validated and kept as
-// kindRawObject nodes referencing data's memory, which must not change
-// afterwards; nothing else refers to it. raw reports whether any such node
-// was made.
-func parseJSONLazy(data []byte) (n node, raw bool, err error) {
-	// The locale texts refer to data itself, not a copy: a 10 MB blob is
-	// copied once less (Parse's callers hand over their bytes).
-	p := jsonParser{s: unsafe.String(unsafe.SliceData(data), len(data)), lazy: true, clone: true}
+// values of platforms.*.locales.* are packed as they are read (packing
+// accepts exactly what parsing does, with the same errors) and kept as
+// kindPackedObject nodes; a large "platforms" object is read by two
+// goroutines (split.go). It returns the builders the nodes refer to (a
+// node's ref names its builder). Nothing made refers to data.
+func parseJSONLazy(data []byte) (node, []*packBuilder, error) {
+	// The text is read in place, not copied: every string made is a copy.
+	p := jsonParser{s: unsafe.String(unsafe.SliceData(data), len(data)), lazy: newPackBuilder(0, len(data)), clone: true}
+	builders := []*packBuilder{p.lazy}
 	p.skipSpace()
-	n, err = p.valueRole(0, roleRoot)
+	n, err := p.valueRole(0, roleRoot)
+	if p.second != nil {
+		builders = append(builders, p.second)
+	}
+	if err == nil {
+		if p.skipSpace(); p.i != len(p.s) {
+			err = p.errorf("extra data")
+		}
+	}
 	if err != nil {
-		return node{}, false, err
+		releaseAll(builders)
+		return node{}, nil, err
 	}
-	p.skipSpace()
-	if p.i != len(p.s) {
-		return node{}, false, p.errorf("extra data")
-	}
-	return n, p.sawRaw, nil
-}
-
-// parseRawObject parses the text of a kindRawObject node found at depth
-// (it was validated when it was skipped, so it cannot fail). Its strings
-// are copies: the node outlives the text.
-func parseRawObject(s string, depth int) (node, error) {
-	p := jsonParser{s: s, clone: true}
-	return p.value(depth)
+	return n, builders, nil
 }
 
 // valueRole is value for the lazy parser.
 func (p *jsonParser) valueRole(depth int, role lazyRole) (node, error) {
-	if role == roleNone || !p.lazy {
+	if role == roleNone || p.lazy == nil {
 		return p.value(depth)
 	}
 	if depth > maxDepth {
@@ -478,13 +537,13 @@ func (p *jsonParser) valueRole(depth int, role lazyRole) (node, error) {
 	if p.i >= len(p.s) || p.s[p.i] != '{' {
 		return p.value(depth)
 	}
-	if role == roleLocales+1 {
-		start := p.i
-		if err := p.skipValue(depth); err != nil {
-			return node{}, err
+	switch role {
+	case roleLocales + 1:
+		return p.lazy.add(p, depth)
+	case rolePlatforms:
+		if p.second == nil && len(p.s)-p.i >= splitMin {
+			return p.splitPlatforms(depth)
 		}
-		p.sawRaw = true
-		return node{kind: kindRawObject, str: p.s[start:p.i]}, nil
 	}
 	return p.objectRole(depth, role)
 }
@@ -508,92 +567,13 @@ func childRole(role lazyRole, key string) lazyRole {
 	return roleNone
 }
 
-// skipValue validates one value without building it; it accepts exactly
-// what value accepts and fails with the same errors.
-func (p *jsonParser) skipValue(depth int) error {
-	if depth > maxDepth {
-		return p.errorf("nesting too deep")
-	}
-	if p.i >= len(p.s) {
-		return p.errorf("unexpected end of input")
-	}
-	switch c := p.s[p.i]; {
-	case c == '{':
-		return p.skipObject(depth)
-	case c == '[':
-		return p.skipArray(depth)
-	case c == '"':
-		return p.skipString()
-	case c == 't' && p.literal("true"),
-		c == 'f' && p.literal("false"),
-		c == 'n' && p.literal("null"),
-		c == 'N' && p.literal("NaN"),
-		c == 'I' && p.literal("Infinity"),
-		c == '-' && p.literal("-Infinity"):
-		return nil
-	case c == '-' || ('0' <= c && c <= '9'):
-		_, err := p.number()
-		return err
-	}
-	return p.errorf("unexpected character %q", p.s[p.i])
-}
-
-func (p *jsonParser) skipObject(depth int) error {
-	return p.members(func(string) error { return p.skipValue(depth + 1) })
-}
-
-func (p *jsonParser) skipArray(depth int) error {
-	return p.elements(func() error { return p.skipValue(depth + 1) })
-}
-
-// skipString validates a string like string does, without decoding it. A
-// surrogate pair's second escape is valid on its own, so it need not be
-// treated apart.
-func (p *jsonParser) skipString() error {
-	p.i++ // opening quote
-	for p.i < len(p.s) {
-		p.i = plainRun(p.s, p.i)
-		if p.i >= len(p.s) {
-			break
-		}
-		c := p.s[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return nil
-		case c < 0x20:
-			return p.errorf("control character in string")
-		case c != '\\':
-			p.i++
-			continue
-		}
-		p.i++
-		if p.i >= len(p.s) {
-			break
-		}
-		e := p.s[p.i]
-		p.i++
-		switch e {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		case 'u':
-			if _, ok := p.hex4(); !ok {
-				return p.errorf("invalid \\u escape in string")
-			}
-		default:
-			return p.errorf("invalid escape in string")
-		}
-	}
-	return p.errorf("unterminated string")
-}
-
 // plainRun returns the first index at or after i, rounded down to a word,
 // whose 8-byte word holds a quote, a backslash or a control character: the
 // bytes before it need no look (hash values and URLs are long runs of them).
 func plainRun(s string, i int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		w := le64(s[i : i+8])
 		quote, backslash := w^(ones*'"'), w^(ones*'\\')
 		// A zero byte in quote or backslash, or a byte below 0x20 in w.
 		special := (quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w
@@ -602,4 +582,27 @@ func plainRun(s string, i int) int {
 		}
 	}
 	return i
+}
+
+// specialByte returns the index of the first quote, backslash or control
+// character at or after i, or len(s).
+func specialByte(s string, i int) int {
+	for i < len(s) {
+		i = plainRun(s, i)
+		// The word at i, or the tail, holds the byte.
+		for end := min(i+8, len(s)); i < end; i++ {
+			if c := s[i]; c == '"' || c == '\\' || c < 0x20 {
+				return i
+			}
+		}
+	}
+	return i
+}
+
+// le64 reads the eight bytes of w as a little-endian word (one load: w's
+// length is known).
+func le64(w string) uint64 {
+	_ = w[7]
+	return uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 }

@@ -2,49 +2,51 @@ package blobs
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // A large app release has ten thousand locale objects, and a request reads
-// one. A platform keeps its locales as spans of one text, parsed on first
-// use: at first the blob's own JSON text, then, once the blob is compacted,
-// one packed string per platform (packed.go). Per locale that is two
+// one. A platform keeps its locales as spans of the blob's packed text
+// (packed.go), decoded and parsed on first use. Per locale that is two
 // offsets, a sync.Once and a pointer to the parse — no object of its own, so
 // the garbage collector has little to visit in a blob it keeps for hours.
+
+// offHeapBytes counts the packed text held outside the Go heap
+// (offheap_linux.go).
+var offHeapBytes atomic.Int64
+
+// OffHeapBytes returns the bytes of packed blob text held outside the Go
+// heap, which the runtime's memory statistics leave out.
+func OffHeapBytes() int64 { return offHeapBytes.Load() }
+
+// mappedBuffers counts the pack buffers mapped and neither handed over to
+// a blob nor released yet.
+var mappedBuffers atomic.Int64
 
 // platformLocales are the locales of one platform.
 type platformLocales struct {
 	// index maps a locale code to its position; platforms with the same
 	// codes in the same order share one index.
 	index map[string]int32
-	// texts holds the unparsed locales; it is swapped whole when the blob
-	// is compacted.
-	texts atomic.Pointer[localeTexts]
-	once  []sync.Once
+	// packed holds the blob's packed locales; locale i is
+	// packed.text[spans[2i]:spans[2i+1]], and an empty span is a locale
+	// parsed with the platform (it is not an object).
+	packed *packedLocales
+	spans  []uint32
+	once   []sync.Once
 	// parsed holds each locale's parse, set once.
 	parsed []atomic.Pointer[Locale]
 }
 
-// localeTexts are the unparsed locale objects of a platform: locale i is
-// text[spans[2i]:spans[2i+1]], JSON when table is nil, else packed with
-// table; an empty span is a locale parsed when the platform was (it is not
-// an object) or before the texts were packed.
-type localeTexts struct {
-	text  string
-	spans []uint32
-	table *packTable
-}
-
 // newPlatformLocales builds the locales of a platform from its parsed
-// "locales" object, whose object values are kindRawObject nodes (slices of
-// the blob's text, in document order); indexes shares equal indexes within
-// a blob.
-func (r *AppRelease) newPlatformLocales(platform string, locales *node, indexes map[string]map[string]int32) *platformLocales {
+// "locales" object, whose object values are kindPackedObject nodes of
+// packed (by builder id); indexes shares equal indexes within a blob.
+func (r *AppRelease) newPlatformLocales(platform string, locales *node, packed []*packedLocales, indexes map[string]map[string]int32) *platformLocales {
 	n := len(locales.keys)
-	pl := &platformLocales{once: make([]sync.Once, n), parsed: make([]atomic.Pointer[Locale], n)}
+	pl := &platformLocales{spans: make([]uint32, 2*n), once: make([]sync.Once, n), parsed: make([]atomic.Pointer[Locale], n)}
 	sig := strings.Join(locales.keys, "\x00")
 	if pl.index = indexes[sig]; pl.index == nil {
 		pl.index = make(map[string]int32, n)
@@ -55,28 +57,23 @@ func (r *AppRelease) newPlatformLocales(platform string, locales *node, indexes 
 		}
 		indexes[sig] = pl.index
 	}
-	texts := &localeTexts{spans: make([]uint32, 2*n)}
-	var base *byte
-	end := 0
 	for i, code := range locales.keys {
 		e := &locales.elems[i]
-		if e.kind != kindRawObject {
+		if e.kind != kindPackedObject {
 			pl.parsed[i].Store(r.parseLocale(platform, code, e))
 			continue
 		}
-		if base == nil {
-			base = unsafe.StringData(e.str)
+		// A platform's locales are read by one goroutine (split.go), so
+		// they are packed by one builder.
+		pk, start, end := span(packed, e.ref)
+		if pl.packed == nil {
+			pl.packed = pk
 		}
-		// The raw objects are slices of one text, in order: their
-		// offsets from the first are their spans.
-		start := int(uintptr(unsafe.Pointer(unsafe.StringData(e.str))) - uintptr(unsafe.Pointer(base)))
-		end = start + len(e.str)
-		texts.spans[2*i], texts.spans[2*i+1] = uint32(start), uint32(end)
+		if pk != pl.packed {
+			panic("blobs: a platform's locales packed by two builders")
+		}
+		pl.spans[2*i], pl.spans[2*i+1] = start, end
 	}
-	if base != nil {
-		texts.text = unsafe.String(base, end)
-	}
-	pl.texts.Store(texts)
 	return pl
 }
 
@@ -95,17 +92,9 @@ func (r *AppRelease) locale(p *Platform, code string) (*Locale, bool) {
 		if pl.parsed[i].Load() != nil {
 			return // parsed with the platform
 		}
-		t := pl.texts.Load()
-		s := t.text[t.spans[2*i]:t.spans[2*i+1]]
-		var n node
-		var err error
-		if t.table != nil {
-			n, err = unpack(s, t.table)
-		} else {
-			// The object sat at depth 4 (root, platforms, platform,
-			// locales) and was validated there.
-			n, err = parseRawObject(s, 4)
-		}
+		n, err := unpack(pl.packed.text[pl.spans[2*i]:pl.spans[2*i+1]], pl.packed.table)
+		// The packed text is released with pl.packed (offheap_linux.go).
+		runtime.KeepAlive(pl.packed)
 		if err != nil {
 			pl.parsed[i].Store(&Locale{err: fmt.Errorf("blobs: %s: platforms.%s.locales.%s: %w", r.Name.text, p.key, code, err)})
 			return
@@ -122,33 +111,4 @@ func (pl *platformLocales) codes() []string {
 		out = append(out, code)
 	}
 	return out
-}
-
-// pack returns the platform's locale texts packed with table, leaving out
-// the locales already parsed; nil when they are packed already or there is
-// nothing to pack. It reports the bytes of JSON text and of packed form.
-func (pl *platformLocales) pack(table *packTable, scratch []byte) (next *localeTexts, old *localeTexts, textBytes, packedBytes int, buf []byte) {
-	old = pl.texts.Load()
-	if old == nil || old.table != nil || old.text == "" {
-		return nil, old, 0, 0, scratch
-	}
-	next = &localeTexts{spans: make([]uint32, len(old.spans)), table: table}
-	buf = scratch[:0]
-	for i := range pl.parsed {
-		s, e := old.spans[2*i], old.spans[2*i+1]
-		if s == e || pl.parsed[i].Load() != nil {
-			continue
-		}
-		jp := jsonParser{s: old.text[s:e]}
-		start := len(buf)
-		var err error
-		if buf, err = jp.packValue(buf, 4, table); err != nil || jp.i != int(e-s) {
-			return nil, old, 0, 0, buf[:0] // cannot happen: the text was validated
-		}
-		next.spans[2*i], next.spans[2*i+1] = uint32(start), uint32(len(buf))
-		textBytes += int(e - s)
-	}
-	packedBytes = len(buf)
-	next.text = string(buf)
-	return next, old, textBytes, packedBytes, buf
 }

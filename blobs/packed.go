@@ -4,16 +4,17 @@ import (
 	"encoding/binary"
 	"errors"
 	"strings"
+	"unsafe"
 )
 
 // The locale objects of a large app-release blob (100 platforms × 100
 // locales) are nearly all of its text, and a request reads one of them.
-// Parse keeps them as text, to be parsed on first use; Compact then
-// replaces that text with a packed form: a compact encoding of the JSON
-// value in which object keys and short strings are references into a
-// per-blob table of distinct strings and lower-case hex strings (hash
-// values) are stored as bytes. It holds about a third of the text's bytes,
-// and the blob's text is freed.
+// Parse packs them as it reads them, in the same pass that validates them:
+// a compact encoding of the JSON value in which object keys and short
+// strings are references into a per-blob table of distinct strings and
+// lower-case hex strings (hash values) are stored as bytes. It holds less
+// than half of the text's bytes, and a locale is decoded and parsed on
+// first use (locales.go). The blob's text itself is not kept.
 
 // Tags of the packed encoding. Objects and arrays end with packEnd.
 const (
@@ -42,65 +43,151 @@ const packMinHex = 16
 type packTable struct {
 	strs  []string
 	index map[string]uint32
+	// recent caches index lookups by a cheap hash of the string: a locale
+	// object repeats the same few keys and values thousands of times.
+	recent *[packRecent]packRecentRef
 }
 
-func newPackTable() *packTable { return &packTable{index: map[string]uint32{}} }
+// packRecent is the size of packTable.recent, a power of two.
+const packRecent = 64
+
+// packRecentRef is a cached lookup: i is s's index plus one (0: empty).
+type packRecentRef struct {
+	s string
+	i uint32
+}
+
+func newPackTable() *packTable {
+	return &packTable{index: map[string]uint32{}, recent: new([packRecent]packRecentRef)}
+}
+
+// recentSlot hashes s's length and its first and last (up to) eight
+// bytes into a slot of packTable.recent.
+func recentSlot(s string) int {
+	var head, tail uint64
+	if n := len(s); n >= 8 {
+		head, tail = le64(s[:8]), le64(s[n-8:])
+	} else {
+		for i := 0; i < n; i++ {
+			head |= uint64(s[i]) << (8 * i)
+		}
+	}
+	h := (head*0x9e3779b97f4a7c15 ^ tail*0xc2b2ae3d27d4eb4f) + uint64(len(s))*0x165667b19e3779f9
+	return int(h >> (64 - 6))
+}
 
 // ref returns the index of s, adding a copy of it when new.
 func (t *packTable) ref(s string) uint32 {
-	if i, ok := t.index[s]; ok {
-		return i
+	slot := &t.recent[recentSlot(s)]
+	if slot.i != 0 && slot.s == s {
+		return slot.i - 1
 	}
-	i := uint32(len(t.strs))
-	s = strings.Clone(s)
-	t.strs = append(t.strs, s)
-	t.index[s] = i
+	i, ok := t.index[s]
+	if !ok {
+		i = uint32(len(t.strs))
+		s = strings.Clone(s)
+		t.strs = append(t.strs, s)
+		t.index[s] = i
+	}
+	*slot = packRecentRef{t.strs[i], i + 1}
 	return i
 }
 
 // seal drops the build index; the table is read-only from then on.
 func (t *packTable) seal() {
 	if t != nil {
-		t.index = nil
+		t.index, t.recent = nil, nil
 	}
 }
 
-func isLowerHex(s string) bool {
-	if len(s) < packMinHex || len(s)%2 != 0 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func unhex(c byte) byte {
-	if c <= '9' {
-		return c - '0'
-	}
-	return c - 'a' + 10
-}
-
+// appendString appends the packed form of string s.
 func (t *packTable) appendString(dst []byte, s string) []byte {
-	switch {
-	case isLowerHex(s):
-		dst = append(dst, packHex)
-		dst = binary.AppendUvarint(dst, uint64(len(s)/2))
-		for i := 0; i < len(s); i += 2 {
-			dst = append(dst, unhex(s[i])<<4|unhex(s[i+1]))
+	if len(s) >= packMinHex && len(s)%2 == 0 {
+		if out, ok := appendPackedHex(dst, s); ok {
+			return out
 		}
-	case len(s) <= packMaxRef:
-		dst = append(dst, packRef)
-		dst = binary.AppendUvarint(dst, uint64(t.ref(s)))
-	default:
-		dst = append(dst, packString)
-		dst = binary.AppendUvarint(dst, uint64(len(s)))
-		dst = append(dst, s...)
 	}
-	return dst
+	if len(s) <= packMaxRef {
+		dst = append(dst, packRef)
+		return binary.AppendUvarint(dst, uint64(t.ref(s)))
+	}
+	dst = append(dst, packString)
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// appendPackedHex appends s as a packHex value when it is a lower-case hex
+// string of even length; ok is false (and dst unchanged) otherwise.
+func appendPackedHex(dst []byte, s string) (out []byte, ok bool) {
+	n := len(dst)
+	dst = append(dst, packHex)
+	dst = binary.AppendUvarint(dst, uint64(len(s)/2))
+	dst, i := appendHexRun(dst, s, 0)
+	if i != len(s) {
+		return dst[:n], false
+	}
+	return dst, true
+}
+
+// appendHexRun decodes the longest run of lower-case hex digit pairs of s
+// from i, eight digits at a time, appends the bytes and returns the index
+// after the run.
+func appendHexRun(dst []byte, s string, i int) ([]byte, int) {
+	const ones, highs, low4 = 0x0101010101010101, 0x8080808080808080, 0x0f0f0f0f0f0f0f0f
+	for ; i+8 <= len(s); i += 8 {
+		w := le64(s[i : i+8])
+		// With every high bit clear, adding 0x80-lo sets a byte's high
+		// bit when it is >= lo, adding 0x7f-hi when it is > hi, without
+		// carries between bytes.
+		digit := (w + ones*(0x80-'0')) &^ (w + ones*(0x7f-'9'))
+		letter := (w + ones*(0x80-'a')) &^ (w + ones*(0x7f-'f'))
+		if w&highs != 0 || (digit|letter)&highs != highs {
+			break
+		}
+		// Nibble values ('a'–'f' are 1–6 in the low bits, plus 9), then
+		// each pair of nibbles into a byte, then the four bytes together.
+		v := w&low4 + (letter&highs)>>7*9
+		v = (v&0x00ff00ff00ff00ff)<<4 | (v>>8)&0x00ff00ff00ff00ff
+		v = (v | v>>8) & 0x0000ffff0000ffff
+		v = (v | v>>16) & 0xffffffff
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(v))
+	}
+	for ; i+1 < len(s); i += 2 {
+		hi, lo := hexDigit(s[i]), hexDigit(s[i+1])
+		if hi > 15 || lo > 15 {
+			break
+		}
+		dst = append(dst, hi<<4|lo)
+	}
+	return dst, i
+}
+
+// packHexString packs the string at p.i when it is a lower-case hex string
+// that packs as bytes (most of a large blob's text: hash values), in one
+// pass over its text; ok is false (and p and dst unchanged) otherwise.
+func (p *jsonParser) packHexString(dst []byte) (out []byte, ok bool) {
+	n := len(dst)
+	start := p.i + 1
+	// The length, patched below, is assumed to take one byte.
+	dst, end := appendHexRun(append(dst, packHex, 0), p.s, start)
+	size := (end - start) / 2
+	if end >= len(p.s) || p.s[end] != '"' || end-start < packMinHex || size >= 0x80 {
+		return dst[:n], false
+	}
+	dst[n+1] = byte(size)
+	p.i = end + 1
+	return dst, true
+}
+
+// hexDigit returns the value of a lower-case hex digit, or 255.
+func hexDigit(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return 255
 }
 
 // packValue reads one JSON value at p.i, accepting exactly what value
@@ -118,6 +205,9 @@ func (p *jsonParser) packValue(dst []byte, depth int, t *packTable) ([]byte, err
 	case '[':
 		return p.packArray(dst, depth, t)
 	case '"':
+		if out, ok := p.packHexString(dst); ok {
+			return out, nil
+		}
 		s, err := p.string()
 		if err != nil {
 			return nil, err
@@ -265,7 +355,8 @@ func (u *unpacker) value() (node, error) {
 		case packFloat:
 			kind = KindFloat
 		}
-		return node{kind: kind, str: s}, err
+		// A copy: the packed text may live outside the Go heap.
+		return node{kind: kind, str: strings.Clone(s)}, err
 	case packRef:
 		s, err := u.ref()
 		return node{kind: KindString, str: s}, err
@@ -339,37 +430,111 @@ func (n *node) index(key string) int {
 	return -1
 }
 
-// Compact replaces the JSON text of the blob's unparsed locales with their
-// packed form, one string per platform, so that the blob's text can be
-// freed; a locale parsed meanwhile keeps its parse. It is safe while the
-// blob serves requests (readers see either form), and a second call does
-// nothing. It returns the bytes of text replaced and of their packed form.
-func (r *AppRelease) Compact() (text, packed int) {
-	type swap struct {
-		pl        *platformLocales
-		old, next *localeTexts
-	}
-	var (
-		swaps   []swap
-		scratch []byte
-	)
-	table := newPackTable()
-	for _, p := range r.Platforms {
-		if p.locales == nil {
-			continue
+// packBuilder collects the packed locale objects of one blob, or of one
+// half of its platforms, as the lazy parser reads them.
+type packBuilder struct {
+	// id is the builder's index among the blob's builders (0 or 1).
+	id    uint32
+	table *packTable
+	buf   []byte
+	// spans holds the start and end in buf of each packed object, in the
+	// order they were read.
+	spans []uint32
+	// size is the size of the text the builder packs from.
+	size int
+	// mapped is the mapping buf was first cut from (offheap_linux.go),
+	// until finish hands it over or release releases it.
+	mapped []byte
+}
+
+// packRefBits is how many bits of a kindPackedObject node's ref index the
+// spans; the bit above them is its builder's id.
+const packRefBits = 31
+
+// newPackBuilder returns builder id for a text of size bytes.
+func newPackBuilder(id uint32, size int) *packBuilder {
+	return &packBuilder{id: id, table: newPackTable(), size: size}
+}
+
+// add packs the object at p.i, found at depth, and returns its node.
+func (b *packBuilder) add(p *jsonParser, depth int) (node, error) {
+	if b.buf == nil {
+		// Packed locales take less than half of their text; the pages
+		// of the mapping that are not written are not made.
+		if b.mapped = mapBuffer(b.size / 2); b.mapped != nil {
+			b.buf = b.mapped
+		} else {
+			b.buf = make([]byte, 0, b.size/2)
 		}
-		next, old, t, n, buf := p.locales.pack(table, scratch)
-		scratch = buf
-		if next != nil {
-			swaps = append(swaps, swap{p.locales, old, next})
-			text += t
-			packed += n
-		}
 	}
-	// The table is complete before any platform refers to it.
-	table.seal()
-	for _, s := range swaps {
-		s.pl.texts.CompareAndSwap(s.old, s.next)
+	start := len(b.buf)
+	buf, err := p.packValue(b.buf, depth, b.table)
+	if err != nil {
+		return node{}, err
 	}
-	return text, packed
+	b.buf = buf
+	b.spans = append(b.spans, uint32(start), uint32(len(buf)))
+	return node{kind: kindPackedObject, ref: b.id<<packRefBits | uint32(len(b.spans)/2-1)}, nil
+}
+
+// release releases the builder's mapping, if it has one: its packed
+// objects will not be used.
+func (b *packBuilder) release() {
+	if b.mapped != nil {
+		unmapBuffer(b.mapped)
+	}
+	b.mapped, b.buf = nil, nil
+}
+
+// releaseAll releases the builders of a blob whose packed objects will not
+// be used.
+func releaseAll(builders []*packBuilder) {
+	for _, b := range builders {
+		b.release()
+	}
+}
+
+// finishAll finishes the builders of a blob, in id order.
+func finishAll(builders []*packBuilder) []*packedLocales {
+	out := make([]*packedLocales, len(builders))
+	for i, b := range builders {
+		out[i] = b.finish()
+	}
+	return out
+}
+
+// span returns the packed text of a kindPackedObject node's ref.
+func span(packed []*packedLocales, ref uint32) (pk *packedLocales, start, end uint32) {
+	pk = packed[ref>>packRefBits]
+	i := ref & (1<<packRefBits - 1)
+	return pk, pk.spans[2*i], pk.spans[2*i+1]
+}
+
+// packedLocales are the packed locale objects of a parsed blob: object
+// ref is text[spans[2ref]:spans[2ref+1]], packed with table. The text may
+// be outside the Go heap (offheap_linux.go): only unpack reads it, and what it
+// returns is copied out.
+type packedLocales struct {
+	text  string
+	spans []uint32
+	table *packTable
+}
+
+// finish seals the table and returns what was packed, outside the Go heap
+// where it can be, in memory of its own size (the builder's buffer was
+// sized for the worst case).
+func (b *packBuilder) finish() *packedLocales {
+	b.table.seal()
+	pk := &packedLocales{spans: b.spans, table: b.table}
+	switch {
+	case len(b.buf) == 0:
+		b.release()
+	case b.mapped != nil && unsafe.SliceData(b.buf) == unsafe.SliceData(b.mapped):
+		pk.text = keepMapped(pk, b.mapped, len(b.buf))
+		b.mapped, b.buf = nil, nil
+	default: // grown out of its mapping, or never mapped
+		pk.text = storeOffHeap(pk, b.buf)
+		b.release()
+	}
+	return pk
 }

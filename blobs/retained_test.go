@@ -5,31 +5,29 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/balrog-go/balrog/rules"
 )
 
-// heapAfterGC returns the live heap after two collections.
+// heapAfterGC returns the live heap after two collections, with the
+// packed blob text held outside it.
 func heapAfterGC() uint64 {
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
+	return ms.HeapAlloc + uint64(OffHeapBytes())
 }
 
-// retainedHeap parses data, compacts the blob when asked, and returns the
-// heap the parsed blob keeps alive, after touching the given number of
-// locales of every platform (0: none; the lazily parsed locales then stay
-// unparsed).
-func retainedHeap(tb testing.TB, data []byte, compact bool, touch int) (Blob, int64) {
+// retainedHeap parses data and returns the heap the parsed blob keeps
+// alive, after touching the given number of locales of every platform (0:
+// none; the lazily parsed locales then stay unparsed).
+func retainedHeap(tb testing.TB, data []byte, touch int) (Blob, int64) {
 	before := heapAfterGC()
 	b, err := Parse(data)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	if r, ok := b.(*AppRelease); ok && compact {
-		r.Compact()
 	}
 	if r, ok := b.(*AppRelease); ok && touch > 0 {
 		for _, p := range r.Platforms {
@@ -58,26 +56,22 @@ func TestRetainedHeapLarge(t *testing.T) {
 		t.Skip("large blob")
 	}
 	data := []byte(bigRelease(4, 100, 100))
-	_, fresh := retainedHeap(t, data, false, 0)
-	_, compact := retainedHeap(t, data, true, 0)
-	_, all := retainedHeap(t, data, true, 100)
-	t.Logf("JSON %d bytes; retained: parsed %d bytes, compacted %d bytes, after every locale is used %d bytes", len(data), fresh, compact, all)
-	if limit := int64(len(data)) * 5 / 4; fresh > limit {
+	_, fresh := retainedHeap(t, data, 0)
+	_, all := retainedHeap(t, data, 100)
+	t.Logf("JSON %d bytes; retained: parsed %d bytes, after every locale is used %d bytes", len(data), fresh, all)
+	if limit := int64(len(data)) / 2; fresh > limit {
 		t.Errorf("a parsed large blob retains %d bytes, want at most %d", fresh, limit)
-	}
-	if limit := int64(len(data)) * 13 / 20; compact > limit {
-		t.Errorf("a compacted large blob retains %d bytes, want at most %d", compact, limit)
 	}
 }
 
-// BenchmarkRetainedLarge reports, as retained-B, the heap one parsed and
-// compacted 100 × 100 blob keeps after a collection.
+// BenchmarkRetainedLarge reports, as retained-B, the heap one parsed
+// 100 × 100 blob keeps after a collection.
 func BenchmarkRetainedLarge(b *testing.B) {
 	data := []byte(bigRelease(4, 100, 100))
 	var total int64
 	n := 0
 	for b.Loop() {
-		_, r := retainedHeap(b, data, true, 0)
+		_, r := retainedHeap(b, data, 0)
 		total += r
 		n++
 	}
@@ -124,11 +118,6 @@ func TestLazyLocaleConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		b.(*AppRelease).Compact()
-	}()
 	for g := range 8 {
 		wg.Add(1)
 		go func() {
@@ -145,38 +134,48 @@ func TestLazyLocaleConcurrent(t *testing.T) {
 }
 
 // FuzzLazyJSON checks that the lazy parser accepts and refuses exactly the
-// documents the full parser does, with the same error, and that a skipped
-// locale object parses to what the full parser gave.
+// documents the full parser does, with the same error, and that a packed
+// locale object unpacks to what the full parser gave. Every "platforms"
+// object is read in two halves where a split point is found (split.go).
 func FuzzLazyJSON(f *testing.F) {
+	defer func(n int) { splitMin = n }(splitMin)
+	splitMin = 0
+	f.Add([]byte(`{"platforms": {"a": {"locales": {"x": {"h": 1}}},"b": {"locales": {"y": {"h": 2}}}, "a": {"locales": {}}}}`))
+	f.Add([]byte(`{"platforms": {"a": {"locales": {"x": {"h": "}},\"c\""}}}, "b": {"locales": {"y": {"h": 2}}} , "c": {"locales": {"z": [}}}}}`))
+	f.Add([]byte(`{"platforms": {"a": {"x": {"y": {}}}, "b": {"locales": {"y": {}}}, "c": {"locales": {"z": {"h": 1}}}}, "n": 1}`))
+	f.Add([]byte(`{"platforms": {"a": {"locales": {"x": {}}}, "b": {"locales": {"y": {"h": -}}}}}`))
 	f.Add([]byte(`{"platforms": {"p": {"locales": {"de": {"buildID": "1", "completes": [{"from": "*", "filesize": 1e3}]}, "fr": 3}}}}`))
 	f.Add([]byte(`{"platforms": {"p": {"locales": {"de": {"a": "\u00e9\ud83d\ude00\ud800x", "b": [1, {"c": null}]}}}}}`))
 	f.Add([]byte(`{"platforms": {"p": {"locales": {"de": {"a": "\x", "b": [1, {"c": null}]}}}}}`))
 	f.Add([]byte(`{"platforms": {"p": {"locales": {"de": {"a": [1 2]}}}}}`))
 	f.Add([]byte(`{"platforms": {"p": {"locales": {"de": {"a": -}}, "de": {}}}}}`))
+	f.Add([]byte(`{"platforms": {"p": {"locales": {"de": {"h": "0123456789abcdef0123"}, "de": {"h": "0123456789abcdeF"}}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		full, errFull := parseJSON(data)
-		lazy, _, errLazy := parseJSONLazy(data)
+		lazy, b, errLazy := parseJSONLazy(data)
 		if (errFull == nil) != (errLazy == nil) || (errFull != nil && errFull.Error() != errLazy.Error()) {
 			t.Fatalf("full: %v, lazy: %v", errFull, errLazy)
 		}
 		if errFull != nil {
 			return
 		}
-		var expand func(n node, depth int) node
-		expand = func(n node, depth int) node {
-			if n.kind == kindRawObject {
-				m, err := parseRawObject(n.str, depth)
+		packed := finishAll(b)
+		var expand func(n node) node
+		expand = func(n node) node {
+			if n.kind == kindPackedObject {
+				pk, start, end := span(packed, n.ref)
+				m, err := unpack(pk.text[start:end], pk.table)
 				if err != nil {
 					t.Fatal(err)
 				}
 				return m
 			}
 			for i := range n.elems {
-				n.elems[i] = expand(n.elems[i], depth+1)
+				n.elems[i] = expand(n.elems[i])
 			}
 			return n
 		}
-		got := expand(lazy, 0)
+		got := expand(lazy)
 		if a, b := string(appendPyRepr(nil, &full)), string(appendPyRepr(nil, &got)); a != b {
 			t.Fatalf("full %s\nlazy %s", a, b)
 		}
@@ -218,4 +217,29 @@ func FuzzPackedObject(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOffHeapReleased checks that the packed text of a blob is counted
+// while the blob is reachable and released once it is not.
+func TestOffHeapReleased(t *testing.T) {
+	data := []byte(bigRelease(4, 10, 10))
+	heapAfterGC()
+	before := OffHeapBytes()
+	b, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := OffHeapBytes() - before
+	if runtime.GOOS == "linux" && held <= 0 {
+		t.Fatalf("a parsed blob holds %d bytes outside the heap", held)
+	}
+	runtime.KeepAlive(b)
+	b = nil
+	for i := 0; i < 100 && OffHeapBytes() > before; i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if got := OffHeapBytes(); got > before {
+		t.Errorf("after the blob is dropped %d bytes are held outside the heap, want %d", got, before)
+	}
 }

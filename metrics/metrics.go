@@ -35,6 +35,10 @@ const (
 	SnapshotRefreshErrors = "public.snapshot.refresh_errors"
 	// BlobCacheEntries (gauge) is how many parsed blobs are cached.
 	BlobCacheEntries = "public.blob_cache.entries"
+	// BlobCacheOffHeapBytes (gauge) is the memory the packed locales of
+	// the parsed blobs hold outside the Go heap (Go's own memory
+	// statistics leave it out).
+	BlobCacheOffHeapBytes = "public.blob_cache.offheap_bytes"
 	// BlobCacheHits (count) are blob lookups answered from the cache.
 	BlobCacheHits = "public.blob_cache.hits"
 	// BlobCacheMisses (count) are blob lookups that read and parsed the

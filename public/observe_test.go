@@ -257,6 +257,10 @@ func (panickySource) Release(context.Context, string) (store.Release, error) {
 	panic("release read failed")
 }
 
+func (panickySource) ReadRelease(context.Context, string, func(store.Release) error) error {
+	panic("release read failed")
+}
+
 // TestPanicAnswered500AndReported checks that a panic on the update path is
 // answered 500, reported once with its route and counted as a 5xx.
 func TestPanicAnswered500AndReported(t *testing.T) {

@@ -28,6 +28,9 @@ type Source interface {
 	Pins(ctx context.Context) ([]rules.Pin, error)
 	ReleaseInfos(ctx context.Context) ([]store.ReleaseInfo, error)
 	Release(ctx context.Context, name string) (store.Release, error)
+	// ReadRelease reads one release and calls fn with it; rel.Data is only
+	// valid until fn returns.
+	ReadRelease(ctx context.Context, name string, fn func(rel store.Release) error) error
 }
 
 // Config is the public role's configuration.
@@ -173,13 +176,15 @@ func (s *Service) refresh(ctx context.Context) {
 	}
 }
 
-// report sends the snapshot's age and the blob cache's size.
+// report sends the snapshot's age and the blob cache's size and memory
+// outside the Go heap.
 func (s *Service) report() {
 	if s.snap.Load() == nil {
 		return
 	}
 	_ = s.cfg.Metrics.Gauge(metrics.SnapshotAge, s.SnapshotAge().Seconds(), nil, 1)
 	_ = s.cfg.Metrics.Gauge(metrics.BlobCacheEntries, float64(s.blobs.len()), nil, 1)
+	_ = s.cfg.Metrics.Gauge(metrics.BlobCacheOffHeapBytes, float64(blobs.OffHeapBytes()), nil, 1)
 }
 
 // SnapshotAge is how long ago the database last confirmed the snapshot;

@@ -54,6 +54,10 @@ func (c *countingSource) Release(ctx context.Context, name string) (store.Releas
 	c.calls.Add(1)
 	return c.Source.Release(ctx, name)
 }
+func (c *countingSource) ReadRelease(ctx context.Context, name string, fn func(store.Release) error) error {
+	c.calls.Add(1)
+	return c.Source.ReadRelease(ctx, name, fn)
+}
 
 func str(s string) *string { return &s }
 func num(n int) *int       { return &n }
@@ -346,5 +350,42 @@ func TestResponseCounters(t *testing.T) {
 		if strings.Contains(name, "lbheartbeat") || strings.HasPrefix(name, "public.response.unknown.") && name != "public.response.unknown.200" {
 			t.Errorf("unexpected counter %s", name)
 		}
+	}
+}
+
+// scribblingSource overwrites every release blob it has lent to
+// ReadRelease's callback once the callback returns, as a database driver
+// reusing its buffer may.
+type scribblingSource struct{ Source }
+
+func (s scribblingSource) ReadRelease(ctx context.Context, name string, fn func(store.Release) error) error {
+	return s.Source.ReadRelease(ctx, name, func(rel store.Release) error {
+		err := fn(rel)
+		for i := range rel.Data {
+			rel.Data[i] = 'x'
+		}
+		return err
+	})
+}
+
+// TestBlobsOutliveTheDriverBuffer checks that a blob parsed from the
+// database driver's buffer keeps nothing of it: the answers are the same
+// when the buffer is overwritten right after the parse.
+func TestBlobsOutliveTheDriverBuffer(t *testing.T) {
+	for _, d := range storetest.Databases(t) {
+		t.Run(d.Name, func(t *testing.T) {
+			db := openLoaded(t, d, testDataset())
+			_, plain := newTestService(t, db)
+			_, scribbled := newTestService(t, scribblingSource{db})
+			for _, target := range []string{updateURL, "/api/v1/releases/Firefox-60.0-build1"} {
+				wantStatus, want, _ := fetch(t, plain.URL+target)
+				if status, got, _ := fetch(t, scribbled.URL+target); status != wantStatus || got != want {
+					t.Errorf("%s: %d %s\nwant %d %s", target, status, got, wantStatus, want)
+				}
+				if wantStatus != 200 || !strings.Contains(want, "<patch ") && !strings.Contains(want, `"en-US"`) {
+					t.Errorf("%s: %d %s: not an answer that reads the blob", target, wantStatus, want)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package gormstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -94,24 +95,44 @@ func (db *DB) ReleaseInfos(ctx context.Context) ([]store.ReleaseInfo, error) {
 	return out, nil
 }
 
-// Release reads one release with its blob. It scans the blob straight
-// into a byte slice (one copy of a blob that may be 10 MB, where a string
-// column through gorm costs three).
+// Release reads one release with its blob.
 func (db *DB) Release(ctx context.Context, name string) (store.Release, error) {
+	var out store.Release
+	err := db.ReadRelease(ctx, name, func(rel store.Release) error {
+		out = rel
+		out.Data = bytes.Clone(rel.Data)
+		return nil
+	})
+	return out, err
+}
+
+// ReadRelease reads one release and calls fn with it, whose Data is only
+// valid until fn returns: it is the database driver's own buffer, so a blob
+// that may be 10 MB is not copied (where a string column through gorm
+// costs three copies). fn's error is returned as it is.
+func (db *DB) ReadRelease(ctx context.Context, name string, fn func(rel store.Release) error) error {
 	var (
 		rel      = store.Release{Name: name}
 		readOnly sql.NullBool
+		data     sql.RawBytes
 	)
-	err := db.gorm.WithContext(ctx).Raw("SELECT product, read_only, data, data_version FROM releases WHERE name = ?", name).
-		Row().Scan(&rel.Product, &readOnly, &rel.Data, &rel.DataVersion)
-	if errors.Is(err, sql.ErrNoRows) {
-		return store.Release{}, fmt.Errorf("release %s: %w", name, store.ErrNotFound)
-	}
+	rows, err := db.gorm.WithContext(ctx).Raw("SELECT product, read_only, data, data_version FROM releases WHERE name = ?", name).Rows()
 	if err != nil {
-		return store.Release{}, unavailable("read release "+name, err)
+		return unavailable("read release "+name, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return unavailable("read release "+name, err)
+		}
+		return fmt.Errorf("release %s: %w", name, store.ErrNotFound)
+	}
+	if err := rows.Scan(&rel.Product, &readOnly, &data, &rel.DataVersion); err != nil {
+		return unavailable("read release "+name, err)
 	}
 	rel.ReadOnly = readOnly.Valid && readOnly.Bool
-	return rel, nil
+	rel.Data = data
+	return fn(rel)
 }
 
 // CountRules is the public heartbeat's probe: it reads, never writes.
