@@ -15,8 +15,10 @@ type compiledRule struct {
 
 	hasPriority bool
 	priority    int
-	rate        int  // backgroundRate, null → 100 (Q10)
-	mayRaise    bool // a version operand does not parse as MozillaVersion
+	rate        int // backgroundRate, null → 100 (Q10)
+	// mozRaise: a version operand does not parse as a MozillaVersion;
+	// looseRaise: one does not parse as a LooseVersion or has text.
+	mozRaise, looseRaise bool
 
 	chanKind   channelKind
 	chanValue  string // exact value, or glob prefix without '*'
@@ -42,10 +44,10 @@ type bucket struct {
 	// rules is sorted by rank: priority descending (null last), then
 	// rule_id ascending, so the first matching rule is the selected one.
 	rules []*compiledRule
-	// raisers lists, in rule_id order, the rules that can raise a version
-	// error for a valid MozillaVersion query version (an operand that does
-	// not parse).
-	raisers []*compiledRule
+	// mixed marks the bucket of a small partSet: its rules are of any
+	// product and channel, and evaluation checks the product first (the
+	// matchers check the channel).
+	mixed bool
 }
 
 // channelIndex holds the rules of one product (or of the null product),
@@ -56,6 +58,63 @@ type channelIndex struct {
 	any   *bucket            // null channel
 }
 
+// ruleSet holds rules by product and channel key.
+type ruleSet struct {
+	byProduct map[string]*channelIndex
+	anyProd   *channelIndex
+}
+
+// partitions lists the partitioned columns: a query only looks at the rules
+// filed under its own value of each, since the others cannot match it. A
+// rule is filed under the first one it constrains, once for each value it
+// accepts; rules that constrain none are in Index.open. Each column's
+// matcher is an equality test against one or a comma-separated list of
+// values (§4.4.6), so a rule filed under a value the query does not have
+// fails that column, whatever the other columns do.
+var partitions = [...]struct {
+	// values returns the distinct values the rule accepts, or nil when
+	// the rule does not constrain the column.
+	values func(cr *compiledRule) []string
+	// value returns the query's value of the column as the matcher
+	// compares it.
+	value func(q *Query) string
+}{
+	{func(cr *compiledRule) []string { return csvValues(cr.hasDistrib, cr.distrib) }, func(q *Query) string { return strOr(q.Distribution) }},
+	{func(cr *compiledRule) []string {
+		if t := cr.rule.BuildTarget; t != nil {
+			return []string{*t}
+		}
+		return nil
+	}, func(q *Query) string { return q.BuildTarget }},
+	{func(cr *compiledRule) []string { return csvValues(cr.hasLocale, cr.locale) }, func(q *Query) string { return strOr(q.Locale) }},
+}
+
+// partSet holds the rules filed under one value of a partitioned column:
+// few in one bucket, many by product and channel.
+type partSet struct {
+	small bucket   // every rule, by rank, while set is nil
+	set   *ruleSet // the rules by product and channel, when there are many
+}
+
+// partSetMax is the number of rules a partSet keeps in one bucket; a query
+// checks the product of each, a cheap test, before the matchers.
+const partSetMax = 16
+
+// csvValues returns the distinct pieces of a comma-separated column, nil
+// when the column is null.
+func csvValues(has bool, pieces []string) []string {
+	if !has {
+		return nil
+	}
+	var out []string
+	for _, p := range pieces {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // pinKey identifies a pinnable_releases row.
 type pinKey struct{ product, channel, version string }
 
@@ -63,29 +122,45 @@ type pinKey struct{ product, channel, version string }
 type shutoffKey struct{ product, channel string }
 
 // Index is an immutable, concurrency-safe view of the rules, emergency
-// shutoffs and pins, indexed by product and channel so that evaluating a
-// query only looks at rules that can match its product and channel.
+// shutoffs and pins, indexed so that evaluating a query only looks at rules
+// that can match its product and channel and, when a rule requires a
+// distribution, build target or locale (the first of these it constrains),
+// the query's value of it. The cost of an evaluation therefore does not
+// grow with rules that require another value there, such as the rules of
+// partner distributions.
 type Index struct {
 	rules []Rule
 	// compiled holds every rule compiled, in rules' order (also those no
 	// bucket holds); Explain walks it.
-	compiled  []*compiledRule
-	byProduct map[string]*channelIndex
-	anyProd   *channelIndex
-	shutoffs  map[shutoffKey]*Shutoff
-	pins      map[pinKey]*Pin
+	compiled []*compiledRule
+	// all holds every rule that can match some query, by product and
+	// channel only: the full scan in rule_id order (scanAll) walks it.
+	all ruleSet
+	// open holds the rules that constrain no partitioned column; parts
+	// the others (the fast path, firstMatch, walks open and the query's
+	// value of each partition).
+	open  ruleSet
+	parts [len(partitions)]map[string]*partSet
+	// mozRaisers and looseRaisers hold the rules that can raise a version
+	// error for a query version that parses (as a MozillaVersion, or as a
+	// LooseVersion of integers only): an operand that does not parse, or,
+	// for LooseVersion, that has text (comparing text with an integer
+	// fails).
+	mozRaisers, looseRaisers ruleSet
+	shutoffs                 map[shutoffKey]*Shutoff
+	pins                     map[pinKey]*Pin
 }
 
 // NewIndex builds an Index. The slices are copied (shallowly: the values
-// that Rule's pointer fields point to must not be modified afterwards). Rules with a channel glob shorter than three characters are dropped
-// (they never match, Q11).
+// that Rule's pointer fields point to must not be modified afterwards).
+// Rules with a channel glob shorter than three characters are dropped (they
+// never match, Q11).
 func NewIndex(rules []Rule, shutoffs []Shutoff, pins []Pin) *Index {
 	ix := &Index{
-		rules:     append([]Rule(nil), rules...),
-		compiled:  make([]*compiledRule, len(rules)),
-		byProduct: make(map[string]*channelIndex),
-		shutoffs:  make(map[shutoffKey]*Shutoff, len(shutoffs)),
-		pins:      make(map[pinKey]*Pin, len(pins)),
+		rules:    append([]Rule(nil), rules...),
+		compiled: make([]*compiledRule, len(rules)),
+		shutoffs: make(map[shutoffKey]*Shutoff, len(shutoffs)),
+		pins:     make(map[pinKey]*Pin, len(pins)),
 	}
 	slices.SortStableFunc(ix.rules, func(a, b Rule) int { return cmp.Compare(a.RuleID, b.RuleID) })
 	for i := range ix.rules {
@@ -94,26 +169,21 @@ func NewIndex(rules []Rule, shutoffs []Shutoff, pins []Pin) *Index {
 		if cr.chanKind == chanNever {
 			continue
 		}
-		var ci *channelIndex
-		if p := ix.rules[i].Product; p != nil {
-			ci = ix.byProduct[*p]
-			if ci == nil {
-				ci = &channelIndex{}
-				ix.byProduct[*p] = ci
-			}
-		} else {
-			if ix.anyProd == nil {
-				ix.anyProd = &channelIndex{}
-			}
-			ci = ix.anyProd
+		ix.all.add(cr)
+		ix.fileFast(cr)
+		if cr.mozRaise {
+			ix.mozRaisers.add(cr)
 		}
-		ci.add(cr)
+		if cr.looseRaise {
+			ix.looseRaisers.add(cr)
+		}
 	}
-	for _, ci := range ix.byProduct {
-		ci.sortRanks()
-	}
-	if ix.anyProd != nil {
-		ix.anyProd.sortRanks()
+	ix.all.sortRanks()
+	ix.open.sortRanks()
+	for _, p := range ix.parts {
+		for _, ps := range p {
+			ps.finish()
+		}
 	}
 	for i := range shutoffs {
 		s := shutoffs[i]
@@ -124,6 +194,76 @@ func NewIndex(rules []Rule, shutoffs []Shutoff, pins []Pin) *Index {
 		ix.pins[pinKey{p.Product, p.Channel, p.Version}] = &p
 	}
 	return ix
+}
+
+// fileFast files cr for the fast path: under each value of the first
+// partitioned column it constrains, else in open.
+func (ix *Index) fileFast(cr *compiledRule) {
+	for i, p := range partitions {
+		vals := p.values(cr)
+		if vals == nil {
+			continue
+		}
+		if ix.parts[i] == nil {
+			ix.parts[i] = make(map[string]*partSet)
+		}
+		for _, v := range vals {
+			ps := ix.parts[i][v]
+			if ps == nil {
+				ps = &partSet{small: bucket{mixed: true}}
+				ix.parts[i][v] = ps
+			}
+			ps.small.rules = append(ps.small.rules, cr)
+		}
+		return
+	}
+	ix.open.add(cr)
+}
+
+// finish sorts ps's rules by rank, or files them by product and channel
+// when there are more than partSetMax.
+func (ps *partSet) finish() {
+	if len(ps.small.rules) <= partSetMax {
+		sortRanks(ps.small.rules)
+		return
+	}
+	ps.set = &ruleSet{}
+	for _, cr := range ps.small.rules {
+		ps.set.add(cr)
+	}
+	ps.set.sortRanks()
+	ps.small.rules = nil
+}
+
+// add files cr under its product and channel key.
+func (s *ruleSet) add(cr *compiledRule) {
+	var ci *channelIndex
+	if p := cr.rule.Product; p != nil {
+		if s.byProduct == nil {
+			s.byProduct = make(map[string]*channelIndex)
+		}
+		ci = s.byProduct[*p]
+		if ci == nil {
+			ci = &channelIndex{}
+			s.byProduct[*p] = ci
+		}
+	} else {
+		if s.anyProd == nil {
+			s.anyProd = &channelIndex{}
+		}
+		ci = s.anyProd
+	}
+	ci.add(cr)
+}
+
+// sortRanks orders every bucket of s by rank.
+func (s *ruleSet) sortRanks() {
+	for _, ci := range s.byProduct {
+		ci.sortRanks()
+	}
+	if s.anyProd != nil {
+		s.anyProd.sortRanks()
+	}
 }
 
 func (ci *channelIndex) add(cr *compiledRule) {
@@ -142,9 +282,6 @@ func (ci *channelIndex) add(cr *compiledRule) {
 		return
 	}
 	b.rules = append(b.rules, cr)
-	if cr.mayRaise {
-		b.raisers = append(b.raisers, cr)
-	}
 }
 
 // bucketOf returns the bucket of key k in *m, creating both as needed.
@@ -160,19 +297,24 @@ func bucketOf(m *map[string]*bucket, k string) *bucket {
 	return b
 }
 
+// sortRanks orders rs by rank.
+func sortRanks(rs []*compiledRule) {
+	slices.SortFunc(rs, func(x, y *compiledRule) int {
+		if ranksBefore(x, y) {
+			return -1
+		}
+		if ranksBefore(y, x) {
+			return 1
+		}
+		return 0
+	})
+}
+
 // sortRanks orders every bucket of ci by rank.
 func (ci *channelIndex) sortRanks() {
 	sortBucket := func(b *bucket) {
 		if b != nil {
-			slices.SortStableFunc(b.rules, func(x, y *compiledRule) int {
-				if ranksBefore(x, y) {
-					return -1
-				}
-				if ranksBefore(y, x) {
-					return 1
-				}
-				return 0
-			})
+			sortRanks(b.rules)
 		}
 	}
 	sortBucket(ci.any)
@@ -218,8 +360,9 @@ func compileRule(r *Rule, seq int) *compiledRule {
 	if r.Version != nil {
 		cr.hasVersion, cr.version = true, compileVersion(*r.Version)
 		for _, p := range cr.version {
-			if p.op != opInvalid && p.mozErr != nil {
-				cr.mayRaise = true
+			if p.op != opInvalid {
+				cr.mozRaise = cr.mozRaise || p.mozErr != nil
+				cr.looseRaise = cr.looseRaise || p.looseErr != nil || !p.loose.numeric()
 			}
 		}
 	}
