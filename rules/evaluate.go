@@ -156,55 +156,55 @@ func (qv *queryVersion) fastPath() bool {
 
 // firstMatch evaluates a query whose version passes fastPath. The raisers
 // are evaluated first in rule_id order (the reference raises the first
-// error in that order); then the rules that can match, those of the open
-// set and those filed under the query's value of each partition, are
-// walked by rank, bucket by bucket, and the best-ranked match is selected.
-// A bucket stops at its first match, or at a rule ranked below the best
-// match so far.
+// error in that order); then the rules that can match, of each bucket
+// either all or, when it is split, the open ones and those filed under the
+// query's value of each partition, are merged by rank and the first that
+// matches is the selected one.
 func (ix *Index) firstMatch(q *Query, fb string, qv *queryVersion) (*compiledRule, error) {
 	raisers := &ix.mozRaisers
 	if qv.loose {
 		raisers = &ix.looseRaisers
 	}
-	var arr [maxBuckets * (len(partitions) + 1)]*bucket
+	var arr [maxBuckets]*bucket
 	if bs := raisers.buckets(arr[:0], q, fb); len(bs) > 0 {
 		if err := raiseFirst(bs, q, fb, qv); err != nil {
 			return nil, err
 		}
 	}
-	bs := ix.open.buckets(arr[:0], q, fb)
-	for i, p := range ix.parts {
-		if len(p) == 0 {
+	var lists [maxBuckets * (len(partitions) + 1)][]*compiledRule
+	n := 0
+	for _, b := range ix.all.buckets(arr[:0], q, fb) {
+		if !b.split {
+			lists[n], n = b.rules, n+1
 			continue
 		}
-		switch ps := p[partitions[i].value(q)]; {
-		case ps == nil:
-		case ps.set != nil:
-			bs = ps.set.buckets(bs, q, fb)
-		default:
-			bs = append(bs, &ps.small)
-		}
-	}
-	var best *compiledRule
-	for _, b := range bs {
-		for _, cr := range b.rules {
-			if best != nil && !ranksBefore(cr, best) {
-				break
-			}
-			if b.mixed && !cr.forProduct(q.Product) {
-				continue
-			}
-			ok, err := cr.matches(q, fb, qv)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				best = cr
-				break
+		lists[n], n = b.open, n+1
+		for i, m := range b.parts {
+			if len(m) > 0 {
+				lists[n], n = m[partitions[i].value(q)], n+1
 			}
 		}
 	}
-	return best, nil
+	for {
+		li := -1
+		for i, l := range lists[:n] {
+			if len(l) > 0 && (li < 0 || ranksBefore(l[0], lists[li][0])) {
+				li = i
+			}
+		}
+		if li < 0 {
+			return nil, nil
+		}
+		cr := lists[li][0]
+		lists[li] = lists[li][1:]
+		ok, err := cr.matches(q, fb, qv)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return cr, nil
+		}
+	}
 }
 
 // raiseFirst evaluates the raisers of buckets bs in rule_id order and
@@ -250,12 +250,6 @@ func scanAll(buckets []*bucket, q *Query, fb string, qv *queryVersion) (*compile
 // sortBySeq sorts rules by ascending rule_id order.
 func sortBySeq(rs []*compiledRule) {
 	slices.SortFunc(rs, func(a, b *compiledRule) int { return cmp.Compare(a.seq, b.seq) })
-}
-
-// forProduct reports whether cr's product column admits product.
-func (cr *compiledRule) forProduct(product string) bool {
-	p := cr.rule.Product
-	return p == nil || *p == product
 }
 
 // matches applies the storage-layer filter and then the matchers of §4.2

@@ -264,10 +264,14 @@ func TestEvaluateAgreesWithExplain(t *testing.T) {
 			}
 		}
 	}
-	errs, matches, large := 0, 0, 0
+	errs, matches, split := 0, 0, 0
 	for round := 0; round < 400; round++ {
 		var rs []Rule
-		n := 4 + rng.IntN(80)
+		// Every other pair of rounds crowds the rules into few products
+		// and channels, so that the index splits them by distribution,
+		// build target and locale.
+		crowd := round%4 >= 2
+		n := 4 + rng.IntN(160)
 		for i := range n {
 			r := rule(rng.IntN(100), nil, fmt.Sprint("m", i))
 			r.Priority = nil
@@ -276,6 +280,9 @@ func TestEvaluateAgreesWithExplain(t *testing.T) {
 			}
 			r.Product = pick("b", "b", "FirefoxVPN", "c")
 			r.Channel = pick("release", "release*", "beta", "rel*", "re*", "release-cck-x")
+			if crowd {
+				r.Product, r.Channel = pick("b"), pick("release")
+			}
 			r.Version = pick("<61.0", ">=3.6", "60.*", "70.0a1,1.0", "3.6.*", ">=1.0")
 			if round%2 == 0 && rng.IntN(10) == 0 { // operands that raise errors
 				r.Version = pick("<1.0b", "<9.*", "<")
@@ -288,8 +295,8 @@ func TestEvaluateAgreesWithExplain(t *testing.T) {
 			rs = append(rs, r)
 		}
 		ix := NewIndex(rs, nil, nil)
-		if ps := ix.parts[0]["d"]; ps != nil && ps.set != nil {
-			large++
+		if ci := ix.all.byProduct["b"]; ci != nil && ci.exact["release"] != nil && ci.exact["release"].split {
+			split++
 		}
 		for _, target := range targets {
 			q := mustQuery(t, target, "")
@@ -310,8 +317,8 @@ func TestEvaluateAgreesWithExplain(t *testing.T) {
 		}
 	}
 	// The tables must exercise both outcomes, or the comparison proves little.
-	t.Logf("errs %d matches %d large %d", errs, matches, large)
-	if errs < 100 || matches < 1000 || large < 50 {
-		t.Errorf("%d errors, %d matches and %d large partition sets over the random tables: too few", errs, matches, large)
+	t.Logf("%d errors, %d matches, %d tables split", errs, matches, split)
+	if errs < 100 || matches < 1000 || split < 50 {
+		t.Errorf("%d errors, %d matches, %d tables split: too few", errs, matches, split)
 	}
 }

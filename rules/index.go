@@ -44,11 +44,20 @@ type bucket struct {
 	// rules is sorted by rank: priority descending (null last), then
 	// rule_id ascending, so the first matching rule is the selected one.
 	rules []*compiledRule
-	// mixed marks the bucket of a small partSet: its rules are of any
-	// product and channel, and evaluation checks the product first (the
-	// matchers check the channel).
-	mixed bool
+	// split is set when the bucket has more than splitMin rules: then
+	// open holds, by rank, those that constrain no partitioned column,
+	// and parts[i] the others, under each value of the first partitioned
+	// column i they constrain. A query looks at open and at the rules
+	// filed under its own values only.
+	split bool
+	open  []*compiledRule
+	parts [len(partitions)]map[string][]*compiledRule
 }
+
+// splitMin is the number of rules of one bucket above which it is split by
+// the partitioned columns; a query looks at the rules of smaller buckets
+// without the partitions' lookups.
+const splitMin = 16
 
 // channelIndex holds the rules of one product (or of the null product),
 // bucketed by how their channel matches.
@@ -64,13 +73,10 @@ type ruleSet struct {
 	anyProd   *channelIndex
 }
 
-// partitions lists the partitioned columns: a query only looks at the rules
-// filed under its own value of each, since the others cannot match it. A
-// rule is filed under the first one it constrains, once for each value it
-// accepts; rules that constrain none are in Index.open. Each column's
-// matcher is an equality test against one or a comma-separated list of
-// values (§4.4.6), so a rule filed under a value the query does not have
-// fails that column, whatever the other columns do.
+// partitions lists the partitioned columns. Each one's matcher is an
+// equality test against one or a comma-separated list of values (§4.4.6),
+// so a rule filed under a value that the query does not have fails that
+// column, whatever its other columns do.
 var partitions = [...]struct {
 	// values returns the distinct values the rule accepts, or nil when
 	// the rule does not constrain the column.
@@ -88,17 +94,6 @@ var partitions = [...]struct {
 	}, func(q *Query) string { return q.BuildTarget }},
 	{func(cr *compiledRule) []string { return csvValues(cr.hasLocale, cr.locale) }, func(q *Query) string { return strOr(q.Locale) }},
 }
-
-// partSet holds the rules filed under one value of a partitioned column:
-// few in one bucket, many by product and channel.
-type partSet struct {
-	small bucket   // every rule, by rank, while set is nil
-	set   *ruleSet // the rules by product and channel, when there are many
-}
-
-// partSetMax is the number of rules a partSet keeps in one bucket; a query
-// checks the product of each, a cheap test, before the matchers.
-const partSetMax = 16
 
 // csvValues returns the distinct pieces of a comma-separated column, nil
 // when the column is null.
@@ -123,24 +118,19 @@ type shutoffKey struct{ product, channel string }
 
 // Index is an immutable, concurrency-safe view of the rules, emergency
 // shutoffs and pins, indexed so that evaluating a query only looks at rules
-// that can match its product and channel and, when a rule requires a
-// distribution, build target or locale (the first of these it constrains),
-// the query's value of it. The cost of an evaluation therefore does not
-// grow with rules that require another value there, such as the rules of
-// partner distributions.
+// that can match its product and channel and, among the many rules of one
+// product and channel, those that require a distribution, build target or
+// locale (the first of these they constrain) only when the query has it.
+// The cost of an evaluation therefore does not grow with rules that require
+// other values there, such as the rules of partner distributions.
 type Index struct {
 	rules []Rule
 	// compiled holds every rule compiled, in rules' order (also those no
 	// bucket holds); Explain walks it.
 	compiled []*compiledRule
 	// all holds every rule that can match some query, by product and
-	// channel only: the full scan in rule_id order (scanAll) walks it.
+	// channel.
 	all ruleSet
-	// open holds the rules that constrain no partitioned column; parts
-	// the others (the fast path, firstMatch, walks open and the query's
-	// value of each partition).
-	open  ruleSet
-	parts [len(partitions)]map[string]*partSet
 	// mozRaisers and looseRaisers hold the rules that can raise a version
 	// error for a query version that parses (as a MozillaVersion, or as a
 	// LooseVersion of integers only): an operand that does not parse, or,
@@ -170,7 +160,6 @@ func NewIndex(rules []Rule, shutoffs []Shutoff, pins []Pin) *Index {
 			continue
 		}
 		ix.all.add(cr)
-		ix.fileFast(cr)
 		if cr.mozRaise {
 			ix.mozRaisers.add(cr)
 		}
@@ -178,13 +167,7 @@ func NewIndex(rules []Rule, shutoffs []Shutoff, pins []Pin) *Index {
 			ix.looseRaisers.add(cr)
 		}
 	}
-	ix.all.sortRanks()
-	ix.open.sortRanks()
-	for _, p := range ix.parts {
-		for _, ps := range p {
-			ps.finish()
-		}
-	}
+	ix.all.finish()
 	for i := range shutoffs {
 		s := shutoffs[i]
 		ix.shutoffs[shutoffKey{s.Product, s.Channel}] = &s
@@ -196,43 +179,63 @@ func NewIndex(rules []Rule, shutoffs []Shutoff, pins []Pin) *Index {
 	return ix
 }
 
-// fileFast files cr for the fast path: under each value of the first
-// partitioned column it constrains, else in open.
-func (ix *Index) fileFast(cr *compiledRule) {
-	for i, p := range partitions {
-		vals := p.values(cr)
-		if vals == nil {
-			continue
-		}
-		if ix.parts[i] == nil {
-			ix.parts[i] = make(map[string]*partSet)
-		}
-		for _, v := range vals {
-			ps := ix.parts[i][v]
-			if ps == nil {
-				ps = &partSet{small: bucket{mixed: true}}
-				ix.parts[i][v] = ps
-			}
-			ps.small.rules = append(ps.small.rules, cr)
-		}
-		return
+// finish sorts every bucket of s by rank and splits the large ones.
+func (s *ruleSet) finish() {
+	for _, ci := range s.byProduct {
+		ci.finish()
 	}
-	ix.open.add(cr)
+	if s.anyProd != nil {
+		s.anyProd.finish()
+	}
 }
 
-// finish sorts ps's rules by rank, or files them by product and channel
-// when there are more than partSetMax.
-func (ps *partSet) finish() {
-	if len(ps.small.rules) <= partSetMax {
-		sortRanks(ps.small.rules)
+// finish sorts every bucket of ci by rank and splits the large ones.
+func (ci *channelIndex) finish() {
+	ci.any.finish()
+	for _, b := range ci.exact {
+		b.finish()
+	}
+	for _, b := range ci.glob {
+		b.finish()
+	}
+}
+
+// finish sorts b by rank and, when it has more than splitMin rules, files
+// them by the partitioned columns.
+func (b *bucket) finish() {
+	if b == nil {
 		return
 	}
-	ps.set = &ruleSet{}
-	for _, cr := range ps.small.rules {
-		ps.set.add(cr)
+	slices.SortFunc(b.rules, func(x, y *compiledRule) int {
+		if ranksBefore(x, y) {
+			return -1
+		}
+		if ranksBefore(y, x) {
+			return 1
+		}
+		return 0
+	})
+	if len(b.rules) <= splitMin {
+		return
 	}
-	ps.set.sortRanks()
-	ps.small.rules = nil
+	b.split = true
+next:
+	for _, cr := range b.rules {
+		for i, p := range partitions {
+			vals := p.values(cr)
+			if vals == nil {
+				continue
+			}
+			if b.parts[i] == nil {
+				b.parts[i] = make(map[string][]*compiledRule)
+			}
+			for _, v := range vals {
+				b.parts[i][v] = append(b.parts[i][v], cr)
+			}
+			continue next
+		}
+		b.open = append(b.open, cr)
+	}
 }
 
 // add files cr under its product and channel key.
@@ -256,16 +259,7 @@ func (s *ruleSet) add(cr *compiledRule) {
 	ci.add(cr)
 }
 
-// sortRanks orders every bucket of s by rank.
-func (s *ruleSet) sortRanks() {
-	for _, ci := range s.byProduct {
-		ci.sortRanks()
-	}
-	if s.anyProd != nil {
-		s.anyProd.sortRanks()
-	}
-}
-
+// add files cr under its channel key.
 func (ci *channelIndex) add(cr *compiledRule) {
 	var b *bucket
 	switch cr.chanKind {
@@ -295,35 +289,6 @@ func bucketOf(m *map[string]*bucket, k string) *bucket {
 		(*m)[k] = b
 	}
 	return b
-}
-
-// sortRanks orders rs by rank.
-func sortRanks(rs []*compiledRule) {
-	slices.SortFunc(rs, func(x, y *compiledRule) int {
-		if ranksBefore(x, y) {
-			return -1
-		}
-		if ranksBefore(y, x) {
-			return 1
-		}
-		return 0
-	})
-}
-
-// sortRanks orders every bucket of ci by rank.
-func (ci *channelIndex) sortRanks() {
-	sortBucket := func(b *bucket) {
-		if b != nil {
-			sortRanks(b.rules)
-		}
-	}
-	sortBucket(ci.any)
-	for _, b := range ci.exact {
-		sortBucket(b)
-	}
-	for _, b := range ci.glob {
-		sortBucket(b)
-	}
 }
 
 // ranksBefore reports whether a is preferred to b: higher priority first,
