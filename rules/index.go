@@ -56,8 +56,9 @@ type bucket struct {
 
 // splitMin is the number of rules of one bucket above which it is split by
 // the partitioned columns; a query looks at the rules of smaller buckets
-// without the partitions' lookups.
-const splitMin = 16
+// without the partitions' lookups (a lookup costs about as much as
+// checking a rule or two).
+const splitMin = 4
 
 // channelIndex holds the rules of one product (or of the null product),
 // bucketed by how their channel matches.
