@@ -59,14 +59,20 @@ func (ix *Index) Evaluate(q *Query, dice func() int) (Decision, error) {
 		return Decision{ShutOff: true}, nil
 	}
 	fb := FallbackChannel(q.Channel)
+	var arr [maxBuckets]*bucket
+	bs := ix.all.buckets(arr[:0], q, fb)
+	if len(bs) == 0 {
+		// No rule of the query's product and channel: none can match,
+		// and none reaches a matcher that could raise.
+		return Decision{}, nil
+	}
 	qv := queryVersion{raw: q.Version, loose: UsesLooseVersion(q.Product)}
 	var best *compiledRule
 	var err error
 	if qv.fastPath() {
-		best, err = ix.firstMatch(q, fb, &qv)
+		best, err = ix.firstMatch(bs, q, fb, &qv)
 	} else {
-		var arr [maxBuckets]*bucket
-		best, err = scanAll(ix.all.buckets(arr[:0], q, fb), q, fb, &qv)
+		best, err = scanAll(bs, q, fb, &qv)
 	}
 	if err != nil || best == nil {
 		return Decision{}, err
@@ -154,13 +160,14 @@ func (qv *queryVersion) fastPath() bool {
 	return qv.parse() == nil && (!qv.loose || qv.lv.numeric())
 }
 
-// firstMatch evaluates a query whose version passes fastPath. The raisers
+// firstMatch evaluates a query whose version passes fastPath against the
+// buckets of its product and channel (of Index.all). The raisers
 // are evaluated first in rule_id order (the reference raises the first
 // error in that order); then the rules that can match, of each bucket
 // either all or, when it is split, the open ones and those filed under the
 // query's value of each partition, are merged by rank and the first that
 // matches is the selected one.
-func (ix *Index) firstMatch(q *Query, fb string, qv *queryVersion) (*compiledRule, error) {
+func (ix *Index) firstMatch(buckets []*bucket, q *Query, fb string, qv *queryVersion) (*compiledRule, error) {
 	raisers := &ix.mozRaisers
 	if qv.loose {
 		raisers = &ix.looseRaisers
@@ -171,23 +178,23 @@ func (ix *Index) firstMatch(q *Query, fb string, qv *queryVersion) (*compiledRul
 			return nil, err
 		}
 	}
-	var lists [maxBuckets * (len(partitions) + 1)][]*compiledRule
-	n := 0
-	for _, b := range ix.all.buckets(arr[:0], q, fb) {
+	var larr [2 * maxBuckets][]*compiledRule
+	lists := larr[:0]
+	for _, b := range buckets {
 		if !b.split {
-			lists[n], n = b.rules, n+1
+			lists = append(lists, b.rules)
 			continue
 		}
-		lists[n], n = b.open, n+1
+		lists = append(lists, b.open)
 		for i, m := range b.parts {
 			if len(m) > 0 {
-				lists[n], n = m[partitions[i].value(q)], n+1
+				lists = append(lists, m[partitions[i].value(q)])
 			}
 		}
 	}
 	for {
 		li := -1
-		for i, l := range lists[:n] {
+		for i, l := range lists {
 			if len(l) > 0 && (li < 0 || ranksBefore(l[0], lists[li][0])) {
 				li = i
 			}
