@@ -14,8 +14,9 @@
 //     the reference's parsing and ordering.
 //   - operators.go, matchers.go: the column matchers of §4.4, compiled once.
 //   - index.go, evaluate.go: Index, an immutable view of rules, emergency
-//     shutoffs and pins, indexed by product and channel; Evaluate runs §4.2
-//     steps 1–8.
+//     shutoffs and pins, indexed by product and channel and by the
+//     distribution, build target or locale a rule requires; Evaluate runs
+//     §4.2 steps 1–8.
 //
 // Typical use by the HTTP layer:
 //

@@ -60,17 +60,19 @@ func (ix *Index) Evaluate(q *Query, dice func() int) (Decision, error) {
 	}
 	fb := FallbackChannel(q.Channel)
 	var arr [maxBuckets]*bucket
-	buckets := arr[:0]
-	buckets = ix.byProduct[q.Product].buckets(buckets, q.Channel, fb)
-	buckets = ix.anyProd.buckets(buckets, q.Channel, fb)
-
+	bs := ix.all.buckets(arr[:0], q, fb)
+	if len(bs) == 0 {
+		// No rule of the query's product and channel: none can match,
+		// and none reaches a matcher that could raise.
+		return Decision{}, nil
+	}
 	qv := queryVersion{raw: q.Version, loose: UsesLooseVersion(q.Product)}
 	var best *compiledRule
 	var err error
-	if qv.loose || qv.parse() != nil {
-		best, err = scanAll(buckets, q, fb, &qv)
+	if qv.fastPath() {
+		best, err = ix.firstMatch(bs, q, fb, &qv)
 	} else {
-		best, err = firstMatch(buckets, q, fb, &qv)
+		best, err = scanAll(bs, q, fb, &qv)
 	}
 	if err != nil || best == nil {
 		return Decision{}, err
@@ -104,10 +106,22 @@ func roll(dice func() int) int {
 	return dice()
 }
 
-// maxBuckets bounds the buckets one query can touch: two product keys (the
-// query's and null) × (null channel, channel, fallback channel, and two glob
-// buckets).
+// maxBuckets bounds the buckets one ruleSet holds for a query: two product
+// keys (the query's and null) × (null channel, channel, fallback channel,
+// and two glob buckets).
 const maxBuckets = 10
+
+// buckets appends the buckets of s whose rules may match q's product and
+// channel c or its fallback fb.
+func (s *ruleSet) buckets(dst []*bucket, q *Query, fb string) []*bucket {
+	if s == nil {
+		return dst
+	}
+	if len(s.byProduct) > 0 {
+		dst = s.byProduct[q.Product].buckets(dst, q.Channel, fb)
+	}
+	return s.anyProd.buckets(dst, q.Channel, fb)
+}
 
 // buckets appends the buckets of ci whose rules may match channel c or its
 // fallback fb; ci may be nil.
@@ -121,51 +135,75 @@ func (ci *channelIndex) buckets(dst []*bucket, c, fb string) []*bucket {
 		}
 	}
 	add(ci.any)
-	add(ci.exact[c])
-	if fb != c {
-		add(ci.exact[fb])
+	if len(ci.exact) > 0 {
+		add(ci.exact[c])
+		if fb != c {
+			add(ci.exact[fb])
+		}
 	}
-	if len(c) >= 2 {
-		add(ci.glob[c[:2]])
-	}
-	if len(fb) >= 2 && (len(c) < 2 || fb[:2] != c[:2]) {
-		add(ci.glob[fb[:2]])
+	if len(ci.glob) > 0 {
+		if len(c) >= 2 {
+			add(ci.glob[c[:2]])
+		}
+		if len(fb) >= 2 && (len(c) < 2 || fb[:2] != c[:2]) {
+			add(ci.glob[fb[:2]])
+		}
 	}
 	return dst
 }
 
-// firstMatch is the fast path for a valid MozillaVersion query version:
-// only rules with an unparsable version operand can raise an error, so they
+// fastPath reports whether only the raisers of the query's version class
+// can raise a version error: the query version parses, and a LooseVersion
+// has integers only. Then every other rule fails or matches without error,
+// and firstMatch may skip rules that cannot match.
+func (qv *queryVersion) fastPath() bool {
+	return qv.parse() == nil && (!qv.loose || qv.lv.numeric())
+}
+
+// firstMatch evaluates a query whose version passes fastPath against the
+// buckets of its product and channel (of Index.all). The raisers
 // are evaluated first in rule_id order (the reference raises the first
-// error in that order); then the buckets are merged by rank and the first
-// matching rule is the selected one.
-func firstMatch(buckets []*bucket, q *Query, fb string, qv *queryVersion) (*compiledRule, error) {
-	var raisers []*compiledRule
-	for _, b := range buckets {
-		raisers = append(raisers, b.raisers...)
+// error in that order); then the rules that can match, of each bucket
+// either all or, when it is split, the open ones and those filed under the
+// query's value of each partition, are merged by rank and the first that
+// matches is the selected one.
+func (ix *Index) firstMatch(buckets []*bucket, q *Query, fb string, qv *queryVersion) (*compiledRule, error) {
+	raisers := &ix.mozRaisers
+	if qv.loose {
+		raisers = &ix.looseRaisers
 	}
-	sortBySeq(raisers)
-	for _, cr := range raisers {
-		if _, err := cr.matches(q, fb, qv); err != nil {
+	var arr [maxBuckets]*bucket
+	if bs := raisers.buckets(arr[:0], q, fb); len(bs) > 0 {
+		if err := raiseFirst(bs, q, fb, qv); err != nil {
 			return nil, err
 		}
 	}
-	var cur [maxBuckets][]*compiledRule
-	for i, b := range buckets {
-		cur[i] = b.rules
-	}
-	for {
-		bi := -1
-		for i := range buckets {
-			if len(cur[i]) > 0 && (bi < 0 || ranksBefore(cur[i][0], cur[bi][0])) {
-				bi = i
+	var larr [2 * maxBuckets][]*compiledRule
+	lists := larr[:0]
+	for _, b := range buckets {
+		if !b.split {
+			lists = append(lists, b.rules)
+			continue
+		}
+		lists = append(lists, b.open)
+		for i, m := range b.parts {
+			if len(m) > 0 {
+				lists = append(lists, m[partitions[i].value(q)])
 			}
 		}
-		if bi < 0 {
+	}
+	for {
+		li := -1
+		for i, l := range lists {
+			if len(l) > 0 && (li < 0 || ranksBefore(l[0], lists[li][0])) {
+				li = i
+			}
+		}
+		if li < 0 {
 			return nil, nil
 		}
-		cr := cur[bi][0]
-		cur[bi] = cur[bi][1:]
+		cr := lists[li][0]
+		lists[li] = lists[li][1:]
 		ok, err := cr.matches(q, fb, qv)
 		if err != nil {
 			return nil, err
@@ -176,11 +214,29 @@ func firstMatch(buckets []*bucket, q *Query, fb string, qv *queryVersion) (*comp
 	}
 }
 
+// raiseFirst evaluates the raisers of buckets bs in rule_id order and
+// returns the first error.
+func raiseFirst(bs []*bucket, q *Query, fb string, qv *queryVersion) error {
+	var arr [16]*compiledRule
+	rs := arr[:0]
+	for _, b := range bs {
+		rs = append(rs, b.rules...)
+	}
+	sortBySeq(rs)
+	for _, cr := range rs {
+		if _, err := cr.matches(q, fb, qv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // scanAll evaluates every candidate in rule_id order, exactly as the
 // reference does; it is used when version comparisons can fail for any rule
-// (an invalid query version) or depend on the query (LooseVersion).
+// (a query version that does not parse, or a LooseVersion with text).
 func scanAll(buckets []*bucket, q *Query, fb string, qv *queryVersion) (*compiledRule, error) {
-	var cands []*compiledRule
+	var arr [64]*compiledRule
+	cands := arr[:0]
 	for _, b := range buckets {
 		cands = append(cands, b.rules...)
 	}

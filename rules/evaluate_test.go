@@ -243,52 +243,82 @@ func TestFirstErrorWins(t *testing.T) {
 	}
 }
 
-// TestFastPathAgreesWithFullScan compares the priority-ordered evaluation
-// with the reference-faithful scan of every candidate on random tables.
-func TestFastPathAgreesWithFullScan(t *testing.T) {
+// TestEvaluateAgreesWithExplain compares Evaluate, with its index and fast
+// path, with Explain, which runs every rule of the query's product in
+// rule_id order, on random tables whose rules constrain the indexed columns
+// (distribution, buildTarget, locale) and the version, for Mozilla and loose
+// version products and for query versions that do not parse.
+func TestEvaluateAgreesWithExplain(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	pick := func(xs ...string) *string {
-		if i := rng.IntN(len(xs) + 1); i < len(xs) {
-			return ptr(xs[i])
+	pick := func(xs ...string) *string { // null half the time
+		if rng.IntN(2) == 0 {
+			return nil
 		}
-		return nil
+		return ptr(xs[rng.IntN(len(xs))])
 	}
-	targets := []string{
-		u3For("release", "60.0"), u3For("release-cck-x", "3.6"), u3For("beta", "70.0a1"),
-		u3For("rel", "1.0"), "/update/6/b/61.0/1/p/de/release/Windows_NT%206.1/ISET:SSE2,MEM:4000/d/1.0/update.xml",
-		"/json/1/b/60.0/p/release/update.json",
+	var targets []string
+	for _, product := range []string{"b", "FirefoxVPN"} {
+		for _, v := range []string{"60.0", "3.6", "70.0a1", "1.0", "1.0a", "junk"} {
+			for _, tail := range []string{"p/l/release/a/a/a", "q/de/release-cck-x/a/d/1.0", "p/fr/rel/a/e/a", "p/de/beta/a/d,e/a", "p/l/release/a/d/1.0"} {
+				targets = append(targets, "/update/3/"+product+"/"+v+"/1/"+tail+"/update.xml")
+			}
+		}
 	}
-	for round := 0; round < 300; round++ {
+	errs, matches, split := 0, 0, 0
+	for round := 0; round < 400; round++ {
 		var rs []Rule
-		for i := 0; i < 12; i++ {
-			r := rule(rng.IntN(50), nil, fmt.Sprint("m", i))
+		// Every other pair of rounds crowds the rules into few products
+		// and channels, so that the index splits them by distribution,
+		// build target and locale.
+		crowd := round%4 >= 2
+		n := 4 + rng.IntN(160)
+		for i := range n {
+			r := rule(rng.IntN(100), nil, fmt.Sprint("m", i))
 			r.Priority = nil
 			if p := pick("1", "5", "10"); p != nil {
 				r.Priority = ptr(len(*p))
 			}
-			r.Product = pick("b", "b", "c")
+			r.Product = pick("b", "b", "FirefoxVPN", "c")
 			r.Channel = pick("release", "release*", "beta", "rel*", "re*", "release-cck-x")
-			r.Version = pick("<61.0", ">=3.6", "60.*", "70.0a1,1.0", "3.6.*")
-			r.Locale = pick("l,de", "fr")
+			if crowd {
+				r.Product, r.Channel = pick("b"), pick("release")
+			}
+			r.Version = pick("<61.0", ">=3.6", "60.*", "70.0a1,1.0", "3.6.*", ">=1.0")
+			if round%2 == 0 && rng.IntN(10) == 0 { // operands that raise errors
+				r.Version = pick("<1.0b", "<9.*", "<")
+			}
+			r.Locale = pick("l,de", "fr", "de,de")
 			r.BuildTarget = pick("p", "q")
+			r.Distribution = pick("d", "e,d", "a", "")
 			r.Memory = pick("<5000", ">5000")
 			r.DistVersion = pick("1.0")
 			rs = append(rs, r)
 		}
 		ix := NewIndex(rs, nil, nil)
+		if ci := ix.all.byProduct["b"]; ci != nil && ci.exact["release"] != nil && ci.exact["release"].split {
+			split++
+		}
 		for _, target := range targets {
 			q := mustQuery(t, target, "")
-			fb := FallbackChannel(q.Channel)
-			var arr [maxBuckets]*bucket
-			bs := ix.byProduct[q.Product].buckets(arr[:0], q.Channel, fb)
-			bs = ix.anyProd.buckets(bs, q.Channel, fb)
-			qv1 := queryVersion{raw: q.Version}
-			qv2 := qv1
-			fast, err1 := firstMatch(bs, q, fb, &qv1)
-			slow, err2 := scanAll(bs, q, fb, &qv2)
-			if fmt.Sprint(err1) != fmt.Sprint(err2) || fast != slow {
-				t.Fatalf("round %d %s: fast %v %v, scan %v %v", round, target, fast, err1, slow, err2)
+			d, err := ix.Evaluate(q, nil)
+			tr := ix.Explain(q)
+			got := 0
+			if d.Rule != nil {
+				got = d.Rule.RuleID
+			}
+			if fmt.Sprint(err) != fmt.Sprint(tr.Err) || err == nil && got != tr.RuleID {
+				t.Fatalf("round %d %s: Evaluate rule %d, %v; Explain rule %d, %v", round, target, got, err, tr.RuleID, tr.Err)
+			}
+			if err != nil {
+				errs++
+			} else if got != 0 {
+				matches++
 			}
 		}
+	}
+	// The tables must exercise both outcomes, or the comparison proves little.
+	t.Logf("%d errors, %d matches, %d tables split", errs, matches, split)
+	if errs < 100 || matches < 1000 || split < 50 {
+		t.Errorf("%d errors, %d matches, %d tables split: too few", errs, matches, split)
 	}
 }

@@ -15,8 +15,10 @@ type compiledRule struct {
 
 	hasPriority bool
 	priority    int
-	rate        int  // backgroundRate, null → 100 (Q10)
-	mayRaise    bool // a version operand does not parse as MozillaVersion
+	rate        int // backgroundRate, null → 100 (Q10)
+	// mozRaise: a version operand does not parse as a MozillaVersion;
+	// looseRaise: one does not parse as a LooseVersion or has text.
+	mozRaise, looseRaise bool
 
 	chanKind   channelKind
 	chanValue  string // exact value, or glob prefix without '*'
@@ -42,11 +44,21 @@ type bucket struct {
 	// rules is sorted by rank: priority descending (null last), then
 	// rule_id ascending, so the first matching rule is the selected one.
 	rules []*compiledRule
-	// raisers lists, in rule_id order, the rules that can raise a version
-	// error for a valid MozillaVersion query version (an operand that does
-	// not parse).
-	raisers []*compiledRule
+	// split is set when the bucket has more than splitMin rules: then
+	// open holds, by rank, those that constrain no partitioned column,
+	// and parts[i] the others, under each value of the first partitioned
+	// column i they constrain. A query looks at open and at the rules
+	// filed under its own values only.
+	split bool
+	open  []*compiledRule
+	parts [len(partitions)]map[string][]*compiledRule
 }
+
+// splitMin is the number of rules of one bucket above which it is split by
+// the partitioned columns; a query looks at the rules of smaller buckets
+// without the partitions' lookups (a lookup costs about as much as
+// checking a rule or two).
+const splitMin = 4
 
 // channelIndex holds the rules of one product (or of the null product),
 // bucketed by how their channel matches.
@@ -56,6 +68,49 @@ type channelIndex struct {
 	any   *bucket            // null channel
 }
 
+// ruleSet holds rules by product and channel key.
+type ruleSet struct {
+	byProduct map[string]*channelIndex
+	anyProd   *channelIndex
+}
+
+// partitions lists the partitioned columns. Each one's matcher is an
+// equality test against one or a comma-separated list of values (§4.4.6),
+// so a rule filed under a value that the query does not have fails that
+// column, whatever its other columns do.
+var partitions = [...]struct {
+	// values returns the distinct values the rule accepts, or nil when
+	// the rule does not constrain the column.
+	values func(cr *compiledRule) []string
+	// value returns the query's value of the column as the matcher
+	// compares it.
+	value func(q *Query) string
+}{
+	{func(cr *compiledRule) []string { return csvValues(cr.hasDistrib, cr.distrib) }, func(q *Query) string { return strOr(q.Distribution) }},
+	{func(cr *compiledRule) []string {
+		if t := cr.rule.BuildTarget; t != nil {
+			return []string{*t}
+		}
+		return nil
+	}, func(q *Query) string { return q.BuildTarget }},
+	{func(cr *compiledRule) []string { return csvValues(cr.hasLocale, cr.locale) }, func(q *Query) string { return strOr(q.Locale) }},
+}
+
+// csvValues returns the distinct pieces of a comma-separated column, nil
+// when the column is null.
+func csvValues(has bool, pieces []string) []string {
+	if !has {
+		return nil
+	}
+	var out []string
+	for _, p := range pieces {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // pinKey identifies a pinnable_releases row.
 type pinKey struct{ product, channel, version string }
 
@@ -63,29 +118,40 @@ type pinKey struct{ product, channel, version string }
 type shutoffKey struct{ product, channel string }
 
 // Index is an immutable, concurrency-safe view of the rules, emergency
-// shutoffs and pins, indexed by product and channel so that evaluating a
-// query only looks at rules that can match its product and channel.
+// shutoffs and pins, indexed so that evaluating a query only looks at rules
+// that can match its product and channel and, among the many rules of one
+// product and channel, those that require a distribution, build target or
+// locale (the first of these they constrain) only when the query has it.
+// The cost of an evaluation therefore does not grow with rules that require
+// other values there, such as the rules of partner distributions.
 type Index struct {
 	rules []Rule
 	// compiled holds every rule compiled, in rules' order (also those no
 	// bucket holds); Explain walks it.
-	compiled  []*compiledRule
-	byProduct map[string]*channelIndex
-	anyProd   *channelIndex
-	shutoffs  map[shutoffKey]*Shutoff
-	pins      map[pinKey]*Pin
+	compiled []*compiledRule
+	// all holds every rule that can match some query, by product and
+	// channel.
+	all ruleSet
+	// mozRaisers and looseRaisers hold the rules that can raise a version
+	// error for a query version that parses (as a MozillaVersion, or as a
+	// LooseVersion of integers only): an operand that does not parse, or,
+	// for LooseVersion, that has text (comparing text with an integer
+	// fails).
+	mozRaisers, looseRaisers ruleSet
+	shutoffs                 map[shutoffKey]*Shutoff
+	pins                     map[pinKey]*Pin
 }
 
 // NewIndex builds an Index. The slices are copied (shallowly: the values
-// that Rule's pointer fields point to must not be modified afterwards). Rules with a channel glob shorter than three characters are dropped
-// (they never match, Q11).
+// that Rule's pointer fields point to must not be modified afterwards).
+// Rules with a channel glob shorter than three characters are dropped (they
+// never match, Q11).
 func NewIndex(rules []Rule, shutoffs []Shutoff, pins []Pin) *Index {
 	ix := &Index{
-		rules:     append([]Rule(nil), rules...),
-		compiled:  make([]*compiledRule, len(rules)),
-		byProduct: make(map[string]*channelIndex),
-		shutoffs:  make(map[shutoffKey]*Shutoff, len(shutoffs)),
-		pins:      make(map[pinKey]*Pin, len(pins)),
+		rules:    append([]Rule(nil), rules...),
+		compiled: make([]*compiledRule, len(rules)),
+		shutoffs: make(map[shutoffKey]*Shutoff, len(shutoffs)),
+		pins:     make(map[pinKey]*Pin, len(pins)),
 	}
 	slices.SortStableFunc(ix.rules, func(a, b Rule) int { return cmp.Compare(a.RuleID, b.RuleID) })
 	for i := range ix.rules {
@@ -94,27 +160,15 @@ func NewIndex(rules []Rule, shutoffs []Shutoff, pins []Pin) *Index {
 		if cr.chanKind == chanNever {
 			continue
 		}
-		var ci *channelIndex
-		if p := ix.rules[i].Product; p != nil {
-			ci = ix.byProduct[*p]
-			if ci == nil {
-				ci = &channelIndex{}
-				ix.byProduct[*p] = ci
-			}
-		} else {
-			if ix.anyProd == nil {
-				ix.anyProd = &channelIndex{}
-			}
-			ci = ix.anyProd
+		ix.all.add(cr)
+		if cr.mozRaise {
+			ix.mozRaisers.add(cr)
 		}
-		ci.add(cr)
+		if cr.looseRaise {
+			ix.looseRaisers.add(cr)
+		}
 	}
-	for _, ci := range ix.byProduct {
-		ci.sortRanks()
-	}
-	if ix.anyProd != nil {
-		ix.anyProd.sortRanks()
-	}
+	ix.all.finish()
 	for i := range shutoffs {
 		s := shutoffs[i]
 		ix.shutoffs[shutoffKey{s.Product, s.Channel}] = &s
@@ -126,6 +180,87 @@ func NewIndex(rules []Rule, shutoffs []Shutoff, pins []Pin) *Index {
 	return ix
 }
 
+// finish sorts every bucket of s by rank and splits the large ones.
+func (s *ruleSet) finish() {
+	for _, ci := range s.byProduct {
+		ci.finish()
+	}
+	if s.anyProd != nil {
+		s.anyProd.finish()
+	}
+}
+
+// finish sorts every bucket of ci by rank and splits the large ones.
+func (ci *channelIndex) finish() {
+	ci.any.finish()
+	for _, b := range ci.exact {
+		b.finish()
+	}
+	for _, b := range ci.glob {
+		b.finish()
+	}
+}
+
+// finish sorts b by rank and, when it has more than splitMin rules, files
+// them by the partitioned columns.
+func (b *bucket) finish() {
+	if b == nil {
+		return
+	}
+	slices.SortFunc(b.rules, func(x, y *compiledRule) int {
+		if ranksBefore(x, y) {
+			return -1
+		}
+		if ranksBefore(y, x) {
+			return 1
+		}
+		return 0
+	})
+	if len(b.rules) <= splitMin {
+		return
+	}
+	b.split = true
+next:
+	for _, cr := range b.rules {
+		for i, p := range partitions {
+			vals := p.values(cr)
+			if vals == nil {
+				continue
+			}
+			if b.parts[i] == nil {
+				b.parts[i] = make(map[string][]*compiledRule)
+			}
+			for _, v := range vals {
+				b.parts[i][v] = append(b.parts[i][v], cr)
+			}
+			continue next
+		}
+		b.open = append(b.open, cr)
+	}
+}
+
+// add files cr under its product and channel key.
+func (s *ruleSet) add(cr *compiledRule) {
+	var ci *channelIndex
+	if p := cr.rule.Product; p != nil {
+		if s.byProduct == nil {
+			s.byProduct = make(map[string]*channelIndex)
+		}
+		ci = s.byProduct[*p]
+		if ci == nil {
+			ci = &channelIndex{}
+			s.byProduct[*p] = ci
+		}
+	} else {
+		if s.anyProd == nil {
+			s.anyProd = &channelIndex{}
+		}
+		ci = s.anyProd
+	}
+	ci.add(cr)
+}
+
+// add files cr under its channel key.
 func (ci *channelIndex) add(cr *compiledRule) {
 	var b *bucket
 	switch cr.chanKind {
@@ -142,9 +277,6 @@ func (ci *channelIndex) add(cr *compiledRule) {
 		return
 	}
 	b.rules = append(b.rules, cr)
-	if cr.mayRaise {
-		b.raisers = append(b.raisers, cr)
-	}
 }
 
 // bucketOf returns the bucket of key k in *m, creating both as needed.
@@ -158,30 +290,6 @@ func bucketOf(m *map[string]*bucket, k string) *bucket {
 		(*m)[k] = b
 	}
 	return b
-}
-
-// sortRanks orders every bucket of ci by rank.
-func (ci *channelIndex) sortRanks() {
-	sortBucket := func(b *bucket) {
-		if b != nil {
-			slices.SortStableFunc(b.rules, func(x, y *compiledRule) int {
-				if ranksBefore(x, y) {
-					return -1
-				}
-				if ranksBefore(y, x) {
-					return 1
-				}
-				return 0
-			})
-		}
-	}
-	sortBucket(ci.any)
-	for _, b := range ci.exact {
-		sortBucket(b)
-	}
-	for _, b := range ci.glob {
-		sortBucket(b)
-	}
 }
 
 // ranksBefore reports whether a is preferred to b: higher priority first,
@@ -218,8 +326,9 @@ func compileRule(r *Rule, seq int) *compiledRule {
 	if r.Version != nil {
 		cr.hasVersion, cr.version = true, compileVersion(*r.Version)
 		for _, p := range cr.version {
-			if p.op != opInvalid && p.mozErr != nil {
-				cr.mayRaise = true
+			if p.op != opInvalid {
+				cr.mozRaise = cr.mozRaise || p.mozErr != nil
+				cr.looseRaise = cr.looseRaise || p.looseErr != nil || !p.loose.numeric()
 			}
 		}
 	}

@@ -95,6 +95,17 @@ func (v LooseVersion) String() string {
 	return strings.Join(parts, ".")
 }
 
+// numeric reports whether every component is an integer: two such
+// versions always compare without error.
+func (v LooseVersion) numeric() bool {
+	for _, c := range v.comps {
+		if !c.isNum {
+			return false
+		}
+	}
+	return true
+}
+
 // Compare compares the component lists lexicographically (a list that is a
 // prefix of the other is smaller). It returns ErrLooseVersionMixed when the
 // first differing components are an integer and a text.
