@@ -42,19 +42,27 @@ func storyBlob(name, version, buildID string) []byte {
 		`"locales":{"en-US":{"complete":{"filesize":1234,"from":"*","hashValue":"abc"}}}}}}`)
 }
 
-// storyDatabase migrates d, loads a nightly and a beta rule with their
-// releases, and grants balrogadmin admin and alice rules and assertions.
-func storyDatabase(t testing.TB, d storetest.Database) *gormstore.DB {
+// importedDatabase migrates d (pre steps) and imports ds into it.
+func importedDatabase(t testing.TB, d storetest.Database, ds store.Dataset) *gormstore.DB {
 	t.Helper()
 	if r := runCmd(t, nil, "migrate", "pre", "--db", d.URL); r.code != 0 {
 		t.Fatalf("migrate pre: %s", r.stderr)
 	}
-	ctx := context.Background()
-	db, err := gormstore.Open(ctx, d.URL, gormstore.Options{})
+	db, err := gormstore.Open(context.Background(), d.URL, gormstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	if err := db.Import(context.Background(), ds, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// storyDatabase migrates d, loads a nightly and a beta rule with their
+// releases, and grants balrogadmin admin and alice rules and assertions.
+func storyDatabase(t testing.TB, d storetest.Database) *gormstore.DB {
+	t.Helper()
 	str := func(s string) *string { return &s }
 	num := func(n int) *int { return &n }
 	ds := store.Dataset{
@@ -67,9 +75,7 @@ func storyDatabase(t testing.TB, d storetest.Database) *gormstore.DB {
 			{RuleID: 2, Priority: num(90), Mapping: str(storyBeta), BackgroundRate: num(100), UpdateType: "minor", Product: str("Firefox"), Channel: str("beta"), DataVersion: 1},
 		},
 	}
-	if err := db.Import(ctx, ds, "test"); err != nil {
-		t.Fatal(err)
-	}
+	db := importedDatabase(t, d, ds)
 	for _, q := range []string{
 		"INSERT INTO permissions (permission, username, options, data_version) VALUES ('admin', 'balrogadmin', NULL, 1)",
 		"INSERT INTO permissions (permission, username, options, data_version) VALUES ('rule', 'alice@example.com', NULL, 1)",

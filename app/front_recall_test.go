@@ -9,22 +9,11 @@ import (
 	"testing"
 
 	"github.com/balrog-go/balrog/blobs"
-	"github.com/balrog-go/balrog/migrations"
 	"github.com/balrog-go/balrog/public"
 	"github.com/balrog-go/balrog/rules"
 	"github.com/balrog-go/balrog/store"
-	"github.com/balrog-go/balrog/store/gormstore"
 	"github.com/balrog-go/balrog/store/storetest"
 )
-
-func throttleBlob(name, version string) []byte {
-	return []byte(`{"name": "` + name + `", "schema_version": 2, "hashFunction": "sha512", "appVersion": "` + version + `",
- "displayVersion": "` + version + `", "platformVersion": "` + version + `",
- "fileUrls": {"release": "http://download.mozilla.org/?product=%PRODUCT%&os=%OS_BOUNCER%&lang=%LOCALE%"},
- "ftpFilenames": {"complete": "x.mar"}, "bouncerProducts": {"complete": "firefox-` + version + `-complete"},
- "platforms": {"WINNT_x86-msvc": {"buildID": "20300101000000", "OS_BOUNCER": "win", "OS_FTP": "win32",
- "locales": {"en-US": {"complete": {"filesize": 1234, "from": "*", "hashValue": "abc"}}}}}}`)
-}
 
 // TestFrontKeepsThrottleRate: through the front, with answers recalled
 // from memory, a rule throttled at 25 % still sends a quarter of requests
@@ -32,29 +21,17 @@ func throttleBlob(name, version string) []byte {
 // request is decided twice).
 func TestFrontKeepsThrottleRate(t *testing.T) {
 	ctx := context.Background()
-	db, err := gormstore.Open(ctx, storetest.SQLite(t).URL, gormstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	for _, p := range migrations.Phases {
-		if _, err := db.Migrate(ctx, p); err != nil {
-			t.Fatal(err)
-		}
-	}
 	str := func(s string) *string { return &s }
 	num := func(n int) *int { return &n }
 	ds := store.Dataset{
 		Releases: []store.Release{
-			{Name: "Firefox-2.0-build1", Product: "Firefox", Data: throttleBlob("Firefox-2.0-build1", "2.0"), DataVersion: 1},
-			{Name: "Firefox-1.5-build1", Product: "Firefox", Data: throttleBlob("Firefox-1.5-build1", "1.5"), DataVersion: 1},
+			{Name: "Firefox-2.0-build1", Product: "Firefox", Data: storyBlob("Firefox-2.0-build1", "2.0", "20300101000000"), DataVersion: 1},
+			{Name: "Firefox-1.5-build1", Product: "Firefox", Data: storyBlob("Firefox-1.5-build1", "1.5", "20290101000000"), DataVersion: 1},
 		},
 		Rules: []rules.Rule{{RuleID: 1, Priority: num(100), Mapping: str("Firefox-2.0-build1"), FallbackMapping: str("Firefox-1.5-build1"),
 			BackgroundRate: num(25), UpdateType: "minor", Product: str("Firefox"), Channel: str("release"), DataVersion: 1}},
 	}
-	if err := db.Import(ctx, ds, "test"); err != nil {
-		t.Fatal(err)
-	}
+	db := importedDatabase(t, storetest.SQLite(t), ds)
 	allow, _ := blobs.NewAllowlist([]blobs.AllowlistHost{{Host: "download.mozilla.org", Products: []string{"Firefox"}}})
 	svc := public.New(db, public.Config{Allowlist: allow}, slog.New(slog.DiscardHandler))
 	if _, err := svc.Load(ctx); err != nil {
