@@ -97,7 +97,7 @@ func (c *frontConn) serve() {
 		}
 		var keep bool
 		if rc, ctx := c.recall(fr); rc != nil {
-			keep = c.w.sendRecalled(rc) && !fr.close && (fr.minor == 1 || fr.keep10)
+			keep = c.w.sendRecalled(rc)
 			c.f.recaller.Sent(rc, fr.method, start)
 		} else {
 			req, ok := c.request(ctx, fr)

@@ -66,8 +66,13 @@ func (w *frontWriter) reset(fr *frontRequest) {
 func (w *frontWriter) serve(r *http.Request) bool {
 	w.c.f.handler.ServeHTTP(w, r)
 	w.finish()
-	return !w.failed && !w.close && !r.Close
+	return w.keepAlive()
 }
+
+// keepAlive says whether the connection may serve another request: the
+// answer went out whole, and neither the client, the handler nor a
+// shutdown asked to close (appendHead decides that).
+func (w *frontWriter) keepAlive() bool { return !w.failed && !w.close }
 
 // Header is the response header map.
 func (w *frontWriter) Header() http.Header { return w.hdr }
@@ -252,7 +257,7 @@ func (w *frontWriter) sendWhole(block, body []byte) {
 func (w *frontWriter) sendRecalled(rc *public.Recalled) bool {
 	w.wrote, w.status, w.hasCT, w.declared = true, rc.Status, true, int64(len(rc.Body))
 	w.sendWhole(rc.Lines, rc.Body)
-	return !w.failed && !w.close
+	return w.keepAlive()
 }
 
 // appendHead appends the status line and the headers, the handler's as

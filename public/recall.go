@@ -135,17 +135,11 @@ func (h *Handler) remember(snap *snapshot, w *statusWriter, r *http.Request, m r
 	rolled := dec.Rolled(m.Query)
 	e := snap.recalled.get(key)
 	if e == nil {
-		e = &recallEntry{query: m.Query, route: w.route, path: r.URL.Path}
+		fresh := &recallEntry{query: m.Query, route: w.route, path: r.URL.Path}
 		if !rolled {
-			e.fixed = h.recalled(e, cr, nil)
+			fresh.fixed = h.recalled(fresh, cr, nil)
 		}
-		snap.recalled.put(key, e, len(key)+len(e.path)+600)
-		if !rolled {
-			return
-		}
-		if e = snap.recalled.get(key); e == nil {
-			return
-		}
+		e = snap.recalled.put(key, fresh, len(key)+len(fresh.path)+600)
 	}
 	if !rolled || e.fixed != nil {
 		return

@@ -112,23 +112,26 @@ func (c *shardedCache[V]) get(key []byte) V {
 	return v
 }
 
-// put stores a value that takes size bytes; a shard over its share of the
-// budget is emptied first. A key already present keeps its value.
-func (c *shardedCache[V]) put(key []byte, v V, size int) {
+// put stores a value that takes size bytes, and returns the value the key
+// now has: a key already present keeps its value. A shard over its share of
+// the budget is emptied first.
+func (c *shardedCache[V]) put(key []byte, v V, size int) V {
 	if c == nil {
-		return
+		return v
 	}
 	s := c.shard(key)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.bytes+size > c.shardBudget {
 		clear(s.m)
 		s.bytes = 0
 	}
-	if _, ok := s.m[string(key)]; !ok {
-		s.m[string(key)] = v
-		s.bytes += size
+	if old, ok := s.m[string(key)]; ok {
+		return old
 	}
-	s.mu.Unlock()
+	s.m[string(key)] = v
+	s.bytes += size
+	return v
 }
 
 // len reports how many values are cached.
