@@ -131,7 +131,8 @@ func (h *Handler) remember(snap *snapshot, w *statusWriter, r *http.Request, m r
 		snap.recalled == nil || len(r.Header["User-Agent"]) > 1 || len(r.RequestURI)+len(ua) > 2048 {
 		return
 	}
-	key := recallKey(make([]byte, 0, len(r.RequestURI)+1+len(ua)), []byte(r.RequestURI), ua)
+	var buf [2048 + 1]byte
+	key := append(append(append(buf[:0], r.RequestURI...), 0), ua...) // as recallKey
 	rolled := dec.Rolled(m.Query)
 	e := snap.recalled.get(key)
 	if e == nil {
@@ -144,20 +145,25 @@ func (h *Handler) remember(snap *snapshot, w *statusWriter, r *http.Request, m r
 	if !rolled || e.fixed != nil {
 		return
 	}
-	rc := h.recalled(e, cr, appendDecisionKey(nil, dec))
+	var kb [256]byte
+	decision := appendDecisionKey(kb[:0], dec)
+	var rc *Recalled
 	for {
 		old := e.rolled.Load()
 		var answers []*Recalled
 		if old != nil {
 			for _, a := range *old {
-				if bytes.Equal(a.decision, rc.decision) {
-					return // remembered meanwhile
+				if bytes.Equal(a.decision, decision) {
+					return // remembered already
 				}
 			}
 			if len(*old) >= 4 {
 				return
 			}
 			answers = append(answers, *old...)
+		}
+		if rc == nil {
+			rc = h.recalled(e, cr, bytes.Clone(decision))
 		}
 		answers = append(answers, rc)
 		if e.rolled.CompareAndSwap(old, &answers) {
