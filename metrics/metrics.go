@@ -44,7 +44,13 @@ const (
 	// BlobCacheMisses (count) are blob lookups that read and parsed the
 	// release from the database.
 	BlobCacheMisses = "public.blob_cache.misses"
+	// BlobLoadDuration (timing) is how long a miss took, tagged phase:
+	// read (the database's answer, the whole blob) or parse.
+	BlobLoadDuration = "public.blob_cache.load_duration"
 )
+
+// BlobLoadTags are the tag lists of BlobLoadDuration, built once.
+var BlobLoadTags = struct{ Read, Parse []string }{[]string{"phase:read"}, []string{"phase:parse"}}
 
 // Public role: requests and what rule evaluation decided.
 const (

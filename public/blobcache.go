@@ -62,8 +62,12 @@ func (c *blobCache) get(ctx context.Context, name string, dataVersion int) (blob
 			entry   *blobEntry
 			version int
 		)
+		start := time.Now()
 		err := c.src.ReadRelease(loadCtx, name, func(rel store.Release) error {
+			read := time.Now()
 			b, perr := blobs.Parse(rel.Data)
+			_ = c.metrics.Timing(metrics.BlobLoadDuration, read.Sub(start), metrics.BlobLoadTags.Read, 1)
+			_ = c.metrics.Timing(metrics.BlobLoadDuration, time.Since(read), metrics.BlobLoadTags.Parse, 1)
 			entry, version = &blobEntry{blob: b, err: perr}, rel.DataVersion
 			if perr != nil {
 				entry.err = fmt.Errorf("release %s: %w", name, perr)

@@ -132,6 +132,8 @@ func TestUpdateMetrics(t *testing.T) {
 		metrics.MakeResponse + " ":                                                    10,
 		metrics.BlobCacheMisses + " ":                                                 2,
 		metrics.BlobCacheHits + " ":                                                   1,
+		metrics.BlobLoadDuration + " phase:read":                                      2,
+		metrics.BlobLoadDuration + " phase:parse":                                     2,
 	} {
 		if got := sink.get(key); got != want {
 			t.Errorf("%q sent %d times, want %d", key, got, want)
