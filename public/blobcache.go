@@ -3,6 +3,7 @@ package public
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -31,13 +32,14 @@ type blobEntry struct {
 type blobCache struct {
 	src     Source
 	metrics metrics.Sink
+	log     *slog.Logger
 	mu      sync.RWMutex
 	entries map[blobKey]*blobEntry
 	group   singleflight.Group
 }
 
-func newBlobCache(src Source, m metrics.Sink) *blobCache {
-	return &blobCache{src: src, metrics: m, entries: map[blobKey]*blobEntry{}}
+func newBlobCache(src Source, m metrics.Sink, log *slog.Logger) *blobCache {
+	return &blobCache{src: src, metrics: m, log: log, entries: map[blobKey]*blobEntry{}}
 }
 
 // get returns the parsed blob of release name at dataVersion.
@@ -66,8 +68,12 @@ func (c *blobCache) get(ctx context.Context, name string, dataVersion int) (blob
 		err := c.src.ReadRelease(loadCtx, name, func(rel store.Release) error {
 			read := time.Now()
 			b, perr := blobs.Parse(rel.Data)
-			_ = c.metrics.Timing(metrics.BlobLoadDuration, read.Sub(start), metrics.BlobLoadTags.Read, 1)
-			_ = c.metrics.Timing(metrics.BlobLoadDuration, time.Since(read), metrics.BlobLoadTags.Parse, 1)
+			readTime, parseTime := read.Sub(start), time.Since(read)
+			_ = c.metrics.Timing(metrics.BlobLoadDuration, readTime, metrics.BlobLoadTags.Read, 1)
+			_ = c.metrics.Timing(metrics.BlobLoadDuration, parseTime, metrics.BlobLoadTags.Parse, 1)
+			c.log.LogAttrs(loadCtx, slog.LevelDebug, "public: release loaded", slog.String("release", name),
+				slog.Int("data_version", rel.DataVersion), slog.Int("bytes", len(rel.Data)),
+				slog.Float64("read_ms", ms(readTime)), slog.Float64("parse_ms", ms(parseTime)))
 			entry, version = &blobEntry{blob: b, err: perr}, rel.DataVersion
 			if perr != nil {
 				entry.err = fmt.Errorf("release %s: %w", name, perr)
@@ -107,4 +113,9 @@ func (c *blobCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.entries)
+}
+
+// ms is d in milliseconds, to a tenth of a millisecond.
+func ms(d time.Duration) float64 {
+	return float64(d.Round(100*time.Microsecond)) / float64(time.Millisecond)
 }

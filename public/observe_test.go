@@ -286,3 +286,39 @@ func TestPanicAnswered500AndReported(t *testing.T) {
 		t.Errorf("the 500 was not counted: %v", sink.seen)
 	}
 }
+
+// TestBlobLoadLogged checks the debug line of a blob load: the release,
+// its size and the two phases' times; a cache hit logs nothing.
+func TestBlobLoadLogged(t *testing.T) {
+	var out bytes.Buffer
+	db := openLoaded(t, storetest.SQLite(t), outcomeDataset())
+	s := New(db, Config{}, slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if _, err := s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h := s.NewHandler()
+	serve(h, updateURL)
+	serve(h, updateURL)
+	var loads []map[string]any
+	for l := range strings.SplitSeq(strings.TrimSpace(out.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("not JSON: %s", l)
+		}
+		if rec["msg"] == "public: release loaded" {
+			loads = append(loads, rec)
+		}
+	}
+	if len(loads) != 1 {
+		t.Fatalf("want one load logged, got %d:\n%s", len(loads), out.String())
+	}
+	l := loads[0]
+	if l["release"] != "Firefox-60.0-build1" || l["level"] != "DEBUG" {
+		t.Errorf("load line: %v", l)
+	}
+	for _, k := range []string{"bytes", "read_ms", "parse_ms", "data_version"} {
+		if v, ok := l[k].(float64); !ok || v < 0 || (k == "bytes" && v == 0) {
+			t.Errorf("load line: %s = %v", k, l[k])
+		}
+	}
+}

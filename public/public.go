@@ -106,7 +106,7 @@ func New(src Source, cfg Config, log *slog.Logger) *Service {
 	if cfg.ReportError == nil {
 		cfg.ReportError = func(string, error) {}
 	}
-	return &Service{src: src, cfg: cfg, log: log, blobs: newBlobCache(src, cfg.Metrics)}
+	return &Service{src: src, cfg: cfg, log: log, blobs: newBlobCache(src, cfg.Metrics, log)}
 }
 
 // ErrNotLoaded means no snapshot has ever been loaded: the database has not

@@ -3,7 +3,7 @@
 //
 //	probe wait  -base URL -path P -start-ns N   time from N (Unix ns) to listening, then to P's answer
 //	probe check -base URL -urls FILE            every URL once: statuses; unexpected non-2xx fail
-//	probe cold  -base URL -large FILE           first request per large release (name<TAB>target)
+//	probe cold  -base URL -large FILE [-skip F] first request per large release (name<TAB>target) not in F
 //	probe time  -base URL -path P [-n N]        latency of P: first request, then the median of N
 package main
 
@@ -35,6 +35,7 @@ func main() {
 	startNS := fs.Int64("start-ns", 0, "process start, Unix ns")
 	urls := fs.String("urls", "", "file of request targets")
 	large := fs.String("large", "", "file of name<TAB>target")
+	skip := fs.String("skip", "", "file of release names already loaded (cold skips them)")
 	n := fs.Int("n", 20, "repetitions")
 	timeout := fs.Duration("timeout", 60*time.Second, "give up after")
 	user := fs.String("user", "", "admin user, sent as X-Balrog-Dev-User (an admin role started with --auth=dev)")
@@ -72,8 +73,17 @@ func main() {
 	case "cold":
 		var ds []time.Duration
 		var worst string
+		loaded := map[string]bool{}
+		if *skip != "" {
+			for _, name := range lines(*skip) {
+				loaded[name] = true
+			}
+		}
 		for _, l := range lines(*large) {
 			name, target, _ := strings.Cut(l, "\t")
+			if loaded[name] {
+				continue // not cold: the server has it already
+			}
 			st, body, d, err := get(*base + target)
 			if err != nil || st != 200 || !strings.Contains(string(body), "<update ") {
 				fail(fmt.Sprintf("%s: status %d err %v: no update in %.200q", name, st, err, body))
