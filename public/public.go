@@ -14,7 +14,6 @@ import (
 
 	"github.com/balrog-go/balrog/blobs"
 	"github.com/balrog-go/balrog/metrics"
-	"github.com/balrog-go/balrog/rules"
 	"github.com/balrog-go/balrog/store"
 )
 
@@ -23,10 +22,9 @@ type Source interface {
 	// ChangeMarker returns a value that moves whenever rules, shutoffs,
 	// pins or releases change.
 	ChangeMarker(ctx context.Context) (string, error)
-	Rules(ctx context.Context) ([]rules.Rule, error)
-	Shutoffs(ctx context.Context) ([]rules.Shutoff, error)
-	Pins(ctx context.Context) ([]rules.Pin, error)
-	ReleaseInfos(ctx context.Context) ([]store.ReleaseInfo, error)
+	// ReadSnapshot reads the marker, rules, shutoffs, pins and release
+	// list as of one point in time.
+	ReadSnapshot(ctx context.Context) (store.Snapshot, error)
 	Release(ctx context.Context, name string) (store.Release, error)
 	// ReadRelease reads one release and calls fn with it; rel.Data is only
 	// valid until fn returns.
@@ -124,7 +122,7 @@ func (s *Service) Load(ctx context.Context) (bool, error) {
 		cur.checkedAt.Store(time.Now().UnixNano())
 		return false, nil
 	}
-	next, err := loadSnapshot(ctx, s.src, marker)
+	next, err := loadSnapshot(ctx, s.src)
 	if err != nil {
 		return false, err
 	}

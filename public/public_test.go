@@ -34,21 +34,9 @@ func (c *countingSource) ChangeMarker(ctx context.Context) (string, error) {
 	c.calls.Add(1)
 	return c.Source.ChangeMarker(ctx)
 }
-func (c *countingSource) Rules(ctx context.Context) ([]rules.Rule, error) {
+func (c *countingSource) ReadSnapshot(ctx context.Context) (store.Snapshot, error) {
 	c.calls.Add(1)
-	return c.Source.Rules(ctx)
-}
-func (c *countingSource) Shutoffs(ctx context.Context) ([]rules.Shutoff, error) {
-	c.calls.Add(1)
-	return c.Source.Shutoffs(ctx)
-}
-func (c *countingSource) Pins(ctx context.Context) ([]rules.Pin, error) {
-	c.calls.Add(1)
-	return c.Source.Pins(ctx)
-}
-func (c *countingSource) ReleaseInfos(ctx context.Context) ([]store.ReleaseInfo, error) {
-	c.calls.Add(1)
-	return c.Source.ReleaseInfos(ctx)
+	return c.Source.ReadSnapshot(ctx)
 }
 func (c *countingSource) Release(ctx context.Context, name string) (store.Release, error) {
 	c.calls.Add(1)

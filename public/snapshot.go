@@ -31,25 +31,16 @@ type snapshot struct {
 	checkedAt atomic.Int64
 }
 
-func loadSnapshot(ctx context.Context, src Source, marker string) (*snapshot, error) {
-	rs, err := src.Rules(ctx)
+// loadSnapshot reads a new snapshot from src, as of one point in time: its
+// marker is the marker of what it holds.
+func loadSnapshot(ctx context.Context, src Source) (*snapshot, error) {
+	read, err := src.ReadSnapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	shutoffs, err := src.Shutoffs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	pins, err := src.Pins(ctx)
-	if err != nil {
-		return nil, err
-	}
-	infos, err := src.ReleaseInfos(ctx)
-	if err != nil {
-		return nil, err
-	}
+	rs, shutoffs, pins, infos := read.Rules, read.Shutoffs, read.Pins, read.Releases
 	snap := &snapshot{
-		marker:       marker,
+		marker:       read.Marker,
 		index:        rules.NewIndex(rs, shutoffs, pins),
 		rules:        rs,
 		shutoffs:     shutoffs,

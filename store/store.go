@@ -43,6 +43,18 @@ type ReleaseInfo struct {
 	DataVersion int
 }
 
+// Snapshot is what the public role serves from: the change marker and
+// every rule, shutoff, pin and release (without its blob), read at one
+// point in time, so that no rule names a release the snapshot has not seen
+// yet and the marker is the marker of exactly this state.
+type Snapshot struct {
+	Marker   string
+	Rules    []rules.Rule
+	Shutoffs []rules.Shutoff
+	Pins     []rules.Pin
+	Releases []ReleaseInfo
+}
+
 // Dataset is a set of objects loaded or exported together, in the scenario
 // format of the conformance corpora (releases, rules, shutoffs, pins) and
 // of exports, which add the rule assertions.

@@ -12,6 +12,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
 
+	"github.com/balrog-go/balrog/metrics"
 	"github.com/balrog-go/balrog/rules"
 	"github.com/balrog-go/balrog/store"
 )
@@ -42,10 +43,54 @@ var transientSQLite = map[int]bool{5: true, 6: true, 10: true, 13: true, 14: tru
 // read-only (a failover in progress), connection killed, idle disconnect.
 var transientMySQL = map[uint16]bool{1040: true, 1053: true, 1205: true, 1213: true, 1290: true, 1836: true, 1927: true, 4031: true}
 
+// ReadSnapshot reads the change marker, the rules, shutoffs, pins and
+// release list in one read-only transaction: one consistent state (InnoDB's
+// repeatable read; SQLite's read transaction), whatever is written
+// meanwhile.
+func (db *DB) ReadSnapshot(ctx context.Context) (store.Snapshot, error) {
+	var snap store.Snapshot
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if snap.Marker, err = changeMarker(ctx, tx.Statement.ConnPool, db.metrics); err != nil {
+			return err
+		}
+		if snap.Rules, err = readRules(tx); err != nil {
+			return err
+		}
+		if snap.Shutoffs, err = readShutoffs(tx); err != nil {
+			return err
+		}
+		if snap.Pins, err = readPins(tx); err != nil {
+			return err
+		}
+		snap.Releases, err = readReleaseInfos(tx)
+		return err
+	}, db.snapshotTx())
+	if err != nil {
+		return store.Snapshot{}, unavailable("read snapshot", err)
+	}
+	return snap, nil
+}
+
+// snapshotTx are the options of ReadSnapshot's transaction: read-only, and
+// on MySQL repeatable read whatever the server's default (under read
+// committed each statement would see its own state). SQLite's transactions
+// are serializable.
+func (db *DB) snapshotTx() *sql.TxOptions {
+	if db.target.Dialect == MySQL {
+		return &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}
+	}
+	return &sql.TxOptions{ReadOnly: true}
+}
+
 // Rules returns every rule in rule_id order.
 func (db *DB) Rules(ctx context.Context) ([]rules.Rule, error) {
+	return readRules(db.gorm.WithContext(ctx))
+}
+
+func readRules(g *gorm.DB) ([]rules.Rule, error) {
 	var rows []ruleRow
-	if err := db.gorm.WithContext(ctx).Order("rule_id").Find(&rows).Error; err != nil {
+	if err := g.Order("rule_id").Find(&rows).Error; err != nil {
 		return nil, unavailable("read rules", err)
 	}
 	out := make([]rules.Rule, len(rows))
@@ -57,8 +102,12 @@ func (db *DB) Rules(ctx context.Context) ([]rules.Rule, error) {
 
 // Shutoffs returns every emergency shutoff.
 func (db *DB) Shutoffs(ctx context.Context) ([]rules.Shutoff, error) {
+	return readShutoffs(db.gorm.WithContext(ctx))
+}
+
+func readShutoffs(g *gorm.DB) ([]rules.Shutoff, error) {
 	var rows []shutoffRow
-	if err := db.gorm.WithContext(ctx).Order("product, channel").Find(&rows).Error; err != nil {
+	if err := g.Order("product, channel").Find(&rows).Error; err != nil {
 		return nil, unavailable("read emergency shutoffs", err)
 	}
 	out := make([]rules.Shutoff, len(rows))
@@ -70,8 +119,12 @@ func (db *DB) Shutoffs(ctx context.Context) ([]rules.Shutoff, error) {
 
 // Pins returns every pinnable release.
 func (db *DB) Pins(ctx context.Context) ([]rules.Pin, error) {
+	return readPins(db.gorm.WithContext(ctx))
+}
+
+func readPins(g *gorm.DB) ([]rules.Pin, error) {
 	var rows []pinRow
-	if err := db.gorm.WithContext(ctx).Order("product, channel, version").Find(&rows).Error; err != nil {
+	if err := g.Order("product, channel, version").Find(&rows).Error; err != nil {
 		return nil, unavailable("read pinnable releases", err)
 	}
 	out := make([]rules.Pin, len(rows))
@@ -83,8 +136,12 @@ func (db *DB) Pins(ctx context.Context) ([]rules.Pin, error) {
 
 // ReleaseInfos lists the releases without their blobs, in name order.
 func (db *DB) ReleaseInfos(ctx context.Context) ([]store.ReleaseInfo, error) {
+	return readReleaseInfos(db.gorm.WithContext(ctx))
+}
+
+func readReleaseInfos(g *gorm.DB) ([]store.ReleaseInfo, error) {
 	var rows []releaseRow
-	err := db.gorm.WithContext(ctx).Select("name", "product", "read_only", "data_version").Order("name").Find(&rows).Error
+	err := g.Select("name", "product", "read_only", "data_version").Order("name").Find(&rows).Error
 	if err != nil {
 		return nil, unavailable("list releases", err)
 	}
@@ -149,7 +206,13 @@ func (db *DB) CountRules(ctx context.Context) (int64, error) {
 // history ids, in one cheap query. The public role polls it and reloads
 // only when it moves.
 func (db *DB) ChangeMarker(ctx context.Context) (string, error) {
-	const q = `SELECT
+	return changeMarker(ctx, db.sql, db.metrics)
+}
+
+// changeMarker reads the change marker through q: the database or a
+// transaction.
+func changeMarker(ctx context.Context, q queryRower, m metrics.Sink) (string, error) {
+	const query = `SELECT
  (SELECT COUNT(*) FROM rules), (SELECT COALESCE(SUM(data_version), 0) FROM rules),
  (SELECT COALESCE(MAX(change_id), 0) FROM rules_history),
  (SELECT COUNT(*) FROM emergency_shutoffs), (SELECT COALESCE(SUM(data_version), 0) FROM emergency_shutoffs),
@@ -158,12 +221,17 @@ func (db *DB) ChangeMarker(ctx context.Context) (string, error) {
  (SELECT COALESCE(MAX(change_id), 0) FROM releases_history)`
 	var v [10]int64
 	start := time.Now()
-	err := db.sql.QueryRowContext(ctx, q).Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9])
-	recordQuery(db.metrics, "change_marker", "", time.Since(start), err)
+	err := q.QueryRowContext(ctx, query).Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9])
+	recordQuery(m, "change_marker", "", time.Since(start), err)
 	if err != nil {
 		return "", unavailable("read change marker", err)
 	}
 	return fmt.Sprint(v), nil
+}
+
+// queryRower is what changeMarker reads through: *sql.DB or *sql.Tx.
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // Watchdog is the admin heartbeat's probe, as Balrog's: it increments the
