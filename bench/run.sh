@@ -137,6 +137,21 @@ else
   touch "$marker"
 fi
 
+# A production database holding this data set has it in its buffer pool:
+# wait for the pool's resize to finish, then read every release once, so
+# that the cold requests below measure our cold caches, not MariaDB's.
+if [ "$POOL" != 0 ]; then
+  for _ in $(seq 60); do
+    case $(sql -N -e "SHOW STATUS LIKE 'Innodb_buffer_pool_resize_status'" | cut -f2) in
+      ""|*ompleted*) break ;;
+    esac
+    sleep 0.5
+  done
+fi
+t0=$(date +%s%N)
+sql "$DB_NAME" -N -e 'SELECT COUNT(*), SUM(LENGTH(data)) FROM releases' >/dev/null
+put db_warm_ms "$(( ($(date +%s%N) - t0) / 1000000 ))"
+
 # --- our server ------------------------------------------------------------
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$SERVER_PID/status"; }
 start_server() {
