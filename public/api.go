@@ -59,8 +59,12 @@ func (h *Handler) apiRoutes(e *echo.Echo) {
 // apiCollection writes a collection compactly with sorted keys and a final
 // newline, as Flask's jsonify does.
 func apiCollection(c echo.Context, v any) error {
-	body := appendPy(nil, pyOf(v), pyStyle{sortKeys: true, compact: true}, 0)
-	return c.Blob(http.StatusOK, "application/json", append(body, '\n'))
+	return c.Blob(http.StatusOK, "application/json", collectionBody(v))
+}
+
+// collectionBody is the body apiCollection writes for v.
+func collectionBody(v any) []byte {
+	return append(appendPy(nil, pyOf(v), pyStyle{sortKeys: true, compact: true}, 0), '\n')
 }
 
 // apiObject writes a single object as json.dumps does: ", " and ": ", or
@@ -98,6 +102,21 @@ func ruleObject(r rules.Rule) map[string]any {
 
 func (h *Handler) apiReleases(c echo.Context, snap *snapshot) error {
 	product, prefix := c.QueryParam("product"), c.QueryParam("name_prefix")
+	if c.QueryParam("names_only") != "" {
+		return apiCollection(c, map[string]any{"names": releaseNames(snap, product, prefix)})
+	}
+	if product == "" && prefix == "" {
+		// The whole listing is made once per snapshot.
+		l := &snap.releaseListing
+		l.once.Do(func() { l.body = collectionBody(releaseList(snap, releaseNames(snap, "", ""))) })
+		return c.Blob(http.StatusOK, "application/json", l.body)
+	}
+	return c.Blob(http.StatusOK, "application/json", collectionBody(releaseList(snap, releaseNames(snap, product, prefix))))
+}
+
+// releaseNames are the names of the snapshot's releases of product (any
+// when empty) that start with prefix, in the listing's order.
+func releaseNames(snap *snapshot, product, prefix string) []string {
 	var names []string
 	for _, name := range snap.releaseOrder {
 		info := snap.releases[name]
@@ -105,9 +124,12 @@ func (h *Handler) apiReleases(c echo.Context, snap *snapshot) error {
 			names = append(names, name)
 		}
 	}
-	if c.QueryParam("names_only") != "" {
-		return apiCollection(c, map[string]any{"names": names})
-	}
+	return names
+}
+
+// releaseList is the body of /api/v1/releases for names: each release with
+// the rules that map to it (mapping or fallbackMapping).
+func releaseList(snap *snapshot, names []string) map[string]any {
 	byMapping := map[string][]int{}
 	ruleInfo := map[int]map[string]any{}
 	for _, r := range snap.rules {
@@ -133,7 +155,7 @@ func (h *Handler) apiReleases(c echo.Context, snap *snapshot) error {
 			"read_only": info.ReadOnly, "rule_ids": ids, "rule_info": ri,
 		})
 	}
-	return apiCollection(c, map[string]any{"releases": releases})
+	return map[string]any{"releases": releases}
 }
 
 // loadRelease reads a release's stored blob for the API.

@@ -188,6 +188,33 @@ func TestNoDataYetIs503(t *testing.T) {
 	}
 }
 
+// releaseListing is /api/v1/releases for testDataset.
+const releaseListing = `{"releases":[{"data_version":1,"name":"Firefox-60.0-build1","product":"Firefox","read_only":false,"rule_ids":[1],"rule_info":{"1":{"channel":"release","product":"Firefox"}}},` +
+	`{"data_version":1,"name":"Firefox-61.0-build1","product":"Firefox","read_only":false,"rule_ids":[2],"rule_info":{"2":{"channel":"beta","product":"Firefox"}}}]}` + "\n"
+
+// TestReleaseListingFollowsSnapshot checks that the release listing, made
+// once per snapshot, is made again from the next one.
+func TestReleaseListingFollowsSnapshot(t *testing.T) {
+	ctx := context.Background()
+	db := openLoaded(t, storetest.SQLite(t), testDataset())
+	s, srv := newTestService(t, db)
+	if _, body, _ := fetch(t, srv.URL+"/api/v1/releases"); body != releaseListing {
+		t.Fatalf("listing:\n%s", body)
+	}
+	name := "Firefox-62.0-build1"
+	ds := store.Dataset{Releases: []store.Release{{Name: name, Product: "Firefox", Data: compactJSON(testBlob(name, "62.0", "20180301000000"))}}}
+	if err := db.Import(ctx, ds, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if loaded, err := s.Load(ctx); err != nil || !loaded {
+		t.Fatalf("reload: %v, %v", loaded, err)
+	}
+	want := strings.TrimSuffix(releaseListing, "]}\n") + `,{"data_version":1,"name":"Firefox-62.0-build1","product":"Firefox","read_only":false,"rule_ids":[],"rule_info":{}}]}` + "\n"
+	if _, body, _ := fetch(t, srv.URL+"/api/v1/releases"); body != want {
+		t.Errorf("after the reload:\n%s\nwant\n%s", body, want)
+	}
+}
+
 func TestAPIv1(t *testing.T) {
 	d := storetest.SQLite(t)
 	_, srv := newTestService(t, openLoaded(t, d, testDataset()))
@@ -201,6 +228,9 @@ func TestAPIv1(t *testing.T) {
 		{"/api/v1/rules/99", "", 404},
 		{"/api/v1/rules?foo=1", "", 400},
 		{"/api/v1/releases?names_only=1&product=Firefox", `{"names":["Firefox-60.0-build1","Firefox-61.0-build1"]}` + "\n", 200},
+		{"/api/v1/releases", releaseListing, 200},
+		{"/api/v1/releases", releaseListing, 200}, // made once per snapshot
+		{"/api/v1/releases?product=Firefox&name_prefix=Firefox-61", `{"releases":[{"data_version":1,"name":"Firefox-61.0-build1","product":"Firefox","read_only":false,"rule_ids":[2],"rule_info":{"2":{"channel":"beta","product":"Firefox"}}}]}` + "\n", 200},
 		{"/api/v1/releases/Firefox-60.0-build1/builds/WINNT_x86-msvc/en-US", `{"complete": {"filesize": 1234, "from": "*", "hashValue": "abc"}}`, 200},
 		{"/api/v1/releases/nope", `{"detail": "Release name: nope not found", "status": 404, "title": "Not Found", "type": "about:blank"}`, 404},
 		{"/api/v1/emergency_shutoff", `{"count":1,"shutoffs":[{"channel":"release-cdntest","comment":null,"data_version":1,"product":"Firefox"}]}` + "\n", 200},

@@ -2,6 +2,7 @@ package public
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,12 @@ type snapshot struct {
 	// recalled remembers whole answers by request target and User-Agent
 	// (recall.go); it goes with the snapshot too.
 	recalled *shardedCache[*recallEntry]
+	// releaseListing is the unfiltered /api/v1/releases body, made on
+	// first use.
+	releaseListing struct {
+		once sync.Once
+		body []byte
+	}
 	// checkedAt is when the database last confirmed this snapshot (Unix ns).
 	checkedAt atomic.Int64
 }
