@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -91,12 +90,9 @@ stops the process. Against MySQL, serve refuses to start until
 			if err != nil {
 				return err
 			}
-			cfg, p, err := e.setup(cmd)
+			_, p, err := e.setup(cmd)
 			if err != nil {
 				return err
-			}
-			if cfg.MemoryLimit > 0 {
-				debug.SetMemoryLimit(cfg.MemoryLimit)
 			}
 			ctx := cmd.Context()
 			services, err := p.build(ctx, roles)

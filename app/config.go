@@ -60,8 +60,9 @@ type Config struct {
 	RequestLogSample float64
 	// SentryDSN is where panics and 5xx errors are reported; empty is off.
 	SentryDSN string
-	// MemoryLimit is the Go runtime's soft memory limit in bytes (as
-	// GOMEMLIMIT); 0 leaves the runtime's own (GOMEMLIMIT or none).
+	// MemoryLimit is the process's memory budget in bytes: the Go
+	// runtime's soft limit (as GOMEMLIMIT) less the blobs' memory outside
+	// the Go heap; 0 leaves the runtime's own (GOMEMLIMIT or none).
 	MemoryLimit int64
 	// AdminMaxBody bounds admin request bodies, in bytes.
 	AdminMaxBody int64
@@ -140,7 +141,7 @@ func settings() []setting {
 			return nil
 		}},
 		{"sentry-dsn", []string{"BALROG_SENTRY_DSN"}, "", "Sentry DSN that panics and 5xx errors are reported to (empty: off)", str(func(c *Config) *string { return &c.SentryDSN })},
-		{"memory-limit", []string{"BALROG_MEMORY_LIMIT"}, "", "soft memory limit of the process, e.g. 384MiB or 2GiB (Go's GOMEMLIMIT; set it a little under the container's memory; empty: GOMEMLIMIT or none)", func(c *Config, v string) error {
+		{"memory-limit", []string{"BALROG_MEMORY_LIMIT"}, "", "memory budget of the process, e.g. 384MiB or 2GiB: Go's soft limit (GOMEMLIMIT), less the blobs held outside the Go heap; set it a little under the container's memory; empty: GOMEMLIMIT or none", func(c *Config, v string) error {
 			if v == "" {
 				c.MemoryLimit = 0
 				return nil

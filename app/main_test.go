@@ -169,8 +169,8 @@ func TestRoleTable(t *testing.T) {
 			}
 		}
 	}
-	if got := order(table, []string{"public"}); strings.Join(got, ",") != "metrics,db,sentry,public" {
-		t.Errorf("public starts %v, want metrics, db, sentry, public", got)
+	if got := order(table, []string{"public"}); strings.Join(got, ",") != "metrics,db,memory,sentry,public" {
+		t.Errorf("public starts %v, want metrics, db, memory, sentry, public", got)
 	}
 }
 

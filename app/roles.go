@@ -61,9 +61,10 @@ func (p *process) modules() map[string]module {
 		"db":      {deps: []string{"metrics"}, init: p.initDB},
 		"metrics": {init: p.initMetrics},
 		"sentry":  {init: p.initSentry},
-		"public":  {deps: []string{"db", "metrics", "sentry"}, init: p.initPublic},
-		"admin":   {deps: []string{"db", "metrics", "sentry"}, init: p.initAdmin},
-		"agent":   {deps: []string{"db", "metrics", "sentry"}, init: p.initAgent},
+		"memory":  {init: p.initMemory},
+		"public":  {deps: []string{"db", "metrics", "sentry", "memory"}, init: p.initPublic},
+		"admin":   {deps: []string{"db", "metrics", "sentry", "memory"}, init: p.initAdmin},
+		"agent":   {deps: []string{"db", "metrics", "sentry", "memory"}, init: p.initAgent},
 		"all":     {deps: []string{"public", "admin", "agent"}},
 	}
 }
@@ -146,6 +147,15 @@ func (p *process) initMetrics(ctx context.Context) (service, error) {
 	}
 	p.dbMetrics = m
 	return nil, nil
+}
+
+// initMemory applies --memory-limit as the process's memory budget: Go's
+// soft limit follows it less the blobs' memory outside the heap.
+func (p *process) initMemory(ctx context.Context) (service, error) {
+	if p.cfg.MemoryLimit <= 0 {
+		return nil, nil
+	}
+	return newMemoryBudget(p.cfg.MemoryLimit), nil
 }
 
 func (p *process) initSentry(ctx context.Context) (service, error) {
