@@ -65,6 +65,13 @@ func newFrontServer(server *http.Server, log *slog.Logger, addr net.Addr, rc rec
 // the handed-over ones.
 func (f *frontServer) serve(ln net.Listener) error {
 	f.mu.Lock()
+	if f.shutting.Load() {
+		// Shut down before it served (a stop right at start): shutdown
+		// had no listener to close.
+		f.mu.Unlock()
+		_ = ln.Close()
+		return http.ErrServerClosed
+	}
 	f.ln = ln
 	f.mu.Unlock()
 	fallbackErr := make(chan error, 1)

@@ -323,3 +323,32 @@ func BenchmarkListener(b *testing.B) {
 		})
 	}
 }
+
+// TestFrontShutdownBeforeServe checks a stop that comes before the front
+// serves (a SIGTERM right at start): serve returns at once and the
+// listener is closed, as net/http's Serve does after Shutdown.
+func TestFrontShutdownBeforeServe(t *testing.T) {
+	s, err := listen("front", "127.0.0.1:0", http.NotFoundHandler(), slog.New(slog.DiscardHandler), public.WrapListener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.withFront(nil)
+	if err := s.front.shutdown(context.Background()); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.front.serve(s.ln) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serve after shutdown: %v, want http.ErrServerClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		_ = s.ln.Close()
+		t.Fatal("serve after shutdown did not return")
+	}
+	if c, err := net.DialTimeout("tcp", s.Addr(), time.Second); err == nil {
+		c.Close()
+		t.Error("the listener still accepts connections")
+	}
+}
