@@ -41,12 +41,9 @@ func (m *memoryBudget) goLimit(off int64) int64 {
 	return max(m.limit-off, m.limit/4)
 }
 
-// apply sets Go's limit for the memory held outside the heap now, and
-// returns it.
-func (m *memoryBudget) apply() int64 {
-	l := m.goLimit(m.offHeap())
-	m.set(l)
-	return l
+// apply sets Go's limit for the memory held outside the heap now.
+func (m *memoryBudget) apply() {
+	m.set(m.goLimit(m.offHeap()))
 }
 
 // Run keeps Go's limit following the blobs' memory until ctx ends.

@@ -45,19 +45,18 @@ func loadSnapshot(ctx context.Context, src Source) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	rs, shutoffs, pins, infos := read.Rules, read.Shutoffs, read.Pins, read.Releases
 	snap := &snapshot{
 		marker:       read.Marker,
-		index:        rules.NewIndex(rs, shutoffs, pins),
-		rules:        rs,
-		shutoffs:     shutoffs,
-		pins:         pins,
-		releases:     make(map[string]store.ReleaseInfo, len(infos)),
-		releaseOrder: make([]string, 0, len(infos)),
+		index:        rules.NewIndex(read.Rules, read.Shutoffs, read.Pins),
+		rules:        read.Rules,
+		shutoffs:     read.Shutoffs,
+		pins:         read.Pins,
+		releases:     make(map[string]store.ReleaseInfo, len(read.Releases)),
+		releaseOrder: make([]string, 0, len(read.Releases)),
 		responses:    newRespCache(),
 		recalled:     newShardedCache[*recallEntry](recallBytes),
 	}
-	for _, r := range infos {
+	for _, r := range read.Releases {
 		snap.releases[r.Name] = r
 		snap.releaseOrder = append(snap.releaseOrder, r.Name)
 	}

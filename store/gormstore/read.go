@@ -88,6 +88,7 @@ func (db *DB) Rules(ctx context.Context) ([]rules.Rule, error) {
 	return readRules(db.gorm.WithContext(ctx))
 }
 
+// readRules returns every rule in rule_id order, read through g.
 func readRules(g *gorm.DB) ([]rules.Rule, error) {
 	var rows []ruleRow
 	if err := g.Order("rule_id").Find(&rows).Error; err != nil {
@@ -100,11 +101,7 @@ func readRules(g *gorm.DB) ([]rules.Rule, error) {
 	return out, nil
 }
 
-// Shutoffs returns every emergency shutoff.
-func (db *DB) Shutoffs(ctx context.Context) ([]rules.Shutoff, error) {
-	return readShutoffs(db.gorm.WithContext(ctx))
-}
-
+// readShutoffs returns every emergency shutoff.
 func readShutoffs(g *gorm.DB) ([]rules.Shutoff, error) {
 	var rows []shutoffRow
 	if err := g.Order("product, channel").Find(&rows).Error; err != nil {
@@ -117,11 +114,7 @@ func readShutoffs(g *gorm.DB) ([]rules.Shutoff, error) {
 	return out, nil
 }
 
-// Pins returns every pinnable release.
-func (db *DB) Pins(ctx context.Context) ([]rules.Pin, error) {
-	return readPins(db.gorm.WithContext(ctx))
-}
-
+// readPins returns every pinnable release.
 func readPins(g *gorm.DB) ([]rules.Pin, error) {
 	var rows []pinRow
 	if err := g.Order("product, channel, version").Find(&rows).Error; err != nil {
@@ -134,11 +127,7 @@ func readPins(g *gorm.DB) ([]rules.Pin, error) {
 	return out, nil
 }
 
-// ReleaseInfos lists the releases without their blobs, in name order.
-func (db *DB) ReleaseInfos(ctx context.Context) ([]store.ReleaseInfo, error) {
-	return readReleaseInfos(db.gorm.WithContext(ctx))
-}
-
+// readReleaseInfos lists the releases without their blobs, in name order.
 func readReleaseInfos(g *gorm.DB) ([]store.ReleaseInfo, error) {
 	var rows []releaseRow
 	err := g.Select("name", "product", "read_only", "data_version").Order("name").Find(&rows).Error
