@@ -87,8 +87,10 @@ type Platform struct {
 	// BuildID, OSFTP and OSBouncer are "buildID", "OS_FTP", "OS_BOUNCER".
 	BuildID, OSFTP, OSBouncer Value
 	// locales are the platform's locales, parsed on first use
-	// (locales.go); nil without a "locales" object.
-	locales *platformLocales
+	// (locales.go); nil without a "locales" object, or when deferred
+	// holds it (read through AppRelease.platformLocales).
+	locales  *platformLocales
+	deferred *deferredLocales
 	// key is the platform's key in "platforms".
 	key string
 
@@ -150,7 +152,7 @@ func optionalAttrs(schema int) (names []string, localized func(string) bool) {
 
 // parseAppRelease reads an app release from its root; packed holds its
 // packed locale objects by builder id.
-func parseAppRelease(c Common, root *node, packed []*packedLocales) (*AppRelease, error) {
+func parseAppRelease(c Common, root *node, packed []*packedLocales, deferred *deferredText) (*AppRelease, error) {
 	r := &AppRelease{Common: c}
 	sv := c.SchemaVersion
 	top := func(key string) Value { return valueOf(root.get(key)) }
@@ -178,6 +180,6 @@ func parseAppRelease(c Common, root *node, packed []*packedLocales) (*AppRelease
 	} else {
 		r.parseUnifiedURLs(root.get("fileUrls"))
 	}
-	r.parsePlatforms(root.get("platforms"), packed)
+	r.parsePlatforms(root.get("platforms"), packed, deferred)
 	return r, nil
 }

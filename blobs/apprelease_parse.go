@@ -81,7 +81,7 @@ func (r *AppRelease) parseUnifiedURLs(n *node) {
 	}
 }
 
-func (r *AppRelease) parsePlatforms(n *node, packed []*packedLocales) {
+func (r *AppRelease) parsePlatforms(n *node, packed []*packedLocales, deferred *deferredText) {
 	if n == nil {
 		r.noPlatforms = true
 		return
@@ -93,7 +93,7 @@ func (r *AppRelease) parsePlatforms(n *node, packed []*packedLocales) {
 	r.Platforms = make(map[string]*Platform, len(n.keys))
 	indexes := map[string]map[string]int32{}
 	for i, key := range n.keys {
-		r.Platforms[key] = r.parsePlatform(key, &n.elems[i], packed, indexes)
+		r.Platforms[key] = r.parsePlatform(key, &n.elems[i], packed, deferred, indexes)
 	}
 	// Precompute the alias sets of §7.4.3: for each platform, the keys
 	// whose alias names it.
@@ -110,7 +110,7 @@ func (r *AppRelease) parsePlatforms(n *node, packed []*packedLocales) {
 	}
 }
 
-func (r *AppRelease) parsePlatform(key string, n *node, packed []*packedLocales, indexes map[string]map[string]int32) *Platform {
+func (r *AppRelease) parsePlatform(key string, n *node, packed []*packedLocales, deferred *deferredText, indexes map[string]map[string]int32) *Platform {
 	p := &Platform{key: key}
 	if n.kind != KindObject {
 		p.err = &typeError{blob: r.Name.text, path: "platforms." + key, want: "an object"}
@@ -122,6 +122,11 @@ func (r *AppRelease) parsePlatform(key string, n *node, packed []*packedLocales,
 	p.OSBouncer = valueOf(n.get("OS_BOUNCER"))
 	locales := n.get("locales")
 	if locales == nil {
+		return p
+	}
+	if locales.kind == kindDeferredObject {
+		i := 2 * locales.ref
+		p.deferred = &deferredLocales{text: deferred.text, start: deferred.spans[i], end: deferred.spans[i+1]}
 		return p
 	}
 	if locales.kind != KindObject {

@@ -56,8 +56,7 @@ func (r *AppRelease) resolvedLocale(res resolved, l string) (loc *Locale, ok boo
 	if res.p.localesErr != nil {
 		return nil, false, res.p.localesErr
 	}
-	loc, ok = r.locale(res.p, l)
-	return loc, ok, nil
+	return r.locale(res.p, l)
 }
 
 // buildID returns the build ID of build target t and locale l: the locale's
@@ -138,7 +137,10 @@ func (r *AppRelease) localeData(t, l string) (*Platform, *Locale, error) {
 	if p.localesErr != nil {
 		return nil, nil, p.localesErr
 	}
-	loc, ok := r.locale(p, l)
+	loc, ok, err := r.locale(p, l)
+	if err != nil {
+		return nil, nil, err
+	}
 	if !ok {
 		return nil, nil, badInput("Can't find locale '%s' in '%s' " + l + " " + t)
 	}

@@ -115,11 +115,15 @@ var ErrSchemaVersion = errors.New("blobs: unsupported schema_version")
 // or unknown schema_version (wrapping ErrSchemaVersion), or a structure the
 // renderer cannot work with. Keys the public side does not use are ignored.
 // The blob keeps no reference to data, which the caller may reuse.
-func Parse(data []byte) (Blob, error) {
+func Parse(data []byte) (Blob, error) { return parse(data, true) }
+
+// parse is Parse; split lets it read a large "platforms" object with two
+// goroutines (split.go).
+func parse(data []byte, split bool) (Blob, error) {
 	// The locale objects of app-release blobs are packed as they are read
 	// (the bulk of a large blob; each is parsed on first use); any other
 	// blob that has such objects is parsed again in full.
-	root, builders, err := parseJSONLazy(data)
+	root, builders, err := parseJSONLazy(data, split)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +153,7 @@ func Parse(data []byte) (Blob, error) {
 	}
 	switch sv {
 	case 1, 2, 3, 4, 5, 6, 8, 9:
-		return parseAppRelease(c, &root, finishAll(builders))
+		return parseAppRelease(c, &root, finishAll(builders), nil)
 	case 50:
 		return parseDesupport(c, &root), nil
 	case 1000:

@@ -41,7 +41,7 @@ func TestForbiddenEntryTriesNext(t *testing.T) {
 
 func TestForceOnlyOnSpecialHosts(t *testing.T) {
 	al, _ := ParseAllowlist([]byte(`{"b.com": ["b"]}`))
-	b, _ := Parse([]byte(v1("b", "1.0", "2", "http://b.com/z", `"3"`, "4")))
+	b, _ := parseBlob([]byte(v1("b", "1.0", "2", "http://b.com/z", `"3"`, "4")))
 	q, _ := queryFromPath("/update/3/b/0.5/1/p/l/a/a/a/a/update.xml?force=1", "")
 	out, err := AppendXML(nil, b, q, "minor", nil, &Env{Allowlist: al, ForceHosts: ForceHosts{"http://a.com"}})
 	if err != nil || !strings.Contains(string(out), `URL="http://b.com/z"`) {
@@ -77,7 +77,7 @@ func TestFromReleaseChecks(t *testing.T) {
 		t.Errorf("want a server error, got %v", err)
 	}
 	// A lookup error is passed on.
-	b, _ := Parse([]byte(main))
+	b, _ := parseBlob([]byte(main))
 	q, _ := queryFromPath("/update/3/b/1.0/5/p/l/a/a/a/a/update.xml", "")
 	boom := errors.New("boom")
 	env := &Env{Releases: ReleaseLookupFunc(func(string) (Blob, bool, error) { return nil, false, boom })}
@@ -87,7 +87,7 @@ func TestFromReleaseChecks(t *testing.T) {
 }
 
 func TestShouldServeDetails(t *testing.T) {
-	b, _ := Parse([]byte(`{"name": "r", "schema_version": 2, "appVersion": "2.0", "platforms": {"p": {"buildID": 20, "locales": {"l": {}}}, "a": {"alias": "p"}}}`))
+	b, _ := parseBlob([]byte(`{"name": "r", "schema_version": 2, "appVersion": "2.0", "platforms": {"p": {"buildID": 20, "locales": {"l": {}}}, "a": {"alias": "p"}}}`))
 	bid, loc := "3", "l"
 	for _, c := range []struct {
 		version, bid, target string
@@ -111,7 +111,7 @@ func TestShouldServeDetails(t *testing.T) {
 		t.Errorf("JSON query: %v %v", d, err)
 	}
 	// A release version that does not parse is a client error.
-	bad, _ := Parse([]byte(`{"name": "r", "schema_version": 2, "appVersion": "60.0b3", "platforms": {"p": {"buildID": "1", "locales": {"l": {}}}}}`))
+	bad, _ := parseBlob([]byte(`{"name": "r", "schema_version": 2, "appVersion": "60.0b3", "platforms": {"p": {"buildID": "1", "locales": {"l": {}}}}}`))
 	if _, err := bad.ShouldServe(&rules.Query{Version: "1.0", BuildID: &bid, Locale: &loc, BuildTarget: "p"}); err == nil || err.Error() != "Version number 60.0b3 is invalid." {
 		t.Errorf("got %v", err)
 	}
@@ -187,12 +187,12 @@ func TestXMLAssemblyErrors(t *testing.T) {
 // run with -race to check that rendering does not write to the blob.
 func TestConcurrentRender(t *testing.T) {
 	data := bigRelease(9, 5, 5)
-	blob, err := Parse([]byte(data))
+	blob, err := parseBlob([]byte(data))
 	if err != nil {
 		t.Fatal(err)
 	}
 	al, _ := ParseAllowlist([]byte(`{"download.mozilla.org": ["Firefox"]}`))
-	from, _ := Parse([]byte(fromRelease("from-1", "20210101000001", 5, 5)))
+	from, _ := parseBlob([]byte(fromRelease("from-1", "20210101000001", 5, 5)))
 	env := &Env{Allowlist: al, ForceHosts: ForceHosts{"http://download.mozilla.org"}, Releases: ReleaseMap{"from-1": from}}
 	bid, loc := "20210101000001", "l3"
 	q := &rules.Query{Product: "Firefox", Version: "98.0", BuildID: &bid, BuildTarget: "plat2-alias", Locale: &loc, Channel: "release"}

@@ -72,6 +72,13 @@ type jsonParser struct {
 	keys  map[string]string
 	// localesLen is how many locales the last "locales" object had.
 	localesLen int
+	// skim selects ParseDeferred's first reading, which only locates the
+	// "locales" objects of an app-release blob: deferred holds the start
+	// and end of each, in the order they were read (deferred.go).
+	skim     bool
+	deferred []uint32
+	// inOrder keeps the lazy parser to one goroutine.
+	inOrder bool
 	// hints holds recent object keys, by member position and first byte,
 	// that were written without escapes: a key whose text is the same is
 	// that key (thousands of locale objects repeat the same few keys).
@@ -488,6 +495,11 @@ func (p *jsonParser) hex4() (rune, bool) {
 // app-release blob (platforms.*.locales.*).
 const kindPackedObject Kind = 255
 
+// kindDeferredObject marks a node whose value is an object that was only
+// located, not read (ParseDeferred's first reading): ref is the index of
+// its span in the parser's deferred list.
+const kindDeferredObject Kind = 254
+
 // lazyRole is where the lazy parser is in an app-release document.
 type lazyRole uint8
 
@@ -502,12 +514,12 @@ const (
 // parseJSONLazy parses a document like parseJSON, except that the object
 // values of platforms.*.locales.* are packed as they are read (packing
 // accepts exactly what parsing does, with the same errors) and kept as
-// kindPackedObject nodes; a large "platforms" object is read by two
-// goroutines (split.go). It returns the builders the nodes refer to (a
+// kindPackedObject nodes; with split, a large "platforms" object is read by
+// two goroutines (split.go). It returns the builders the nodes refer to (a
 // node's ref names its builder). Nothing made refers to data.
-func parseJSONLazy(data []byte) (node, []*packBuilder, error) {
+func parseJSONLazy(data []byte, split bool) (node, []*packBuilder, error) {
 	// The text is read in place, not copied: every string made is a copy.
-	p := jsonParser{s: unsafe.String(unsafe.SliceData(data), len(data)), lazy: newPackBuilder(0, len(data)), clone: true}
+	p := jsonParser{s: unsafe.String(unsafe.SliceData(data), len(data)), lazy: newPackBuilder(0, len(data)), clone: true, inOrder: !split}
 	builders := []*packBuilder{p.lazy}
 	p.skipSpace()
 	n, err := p.valueRole(0, roleRoot)
@@ -528,7 +540,7 @@ func parseJSONLazy(data []byte) (node, []*packBuilder, error) {
 
 // valueRole is value for the lazy parser.
 func (p *jsonParser) valueRole(depth int, role lazyRole) (node, error) {
-	if role == roleNone || p.lazy == nil {
+	if role == roleNone || (p.lazy == nil && !p.skim) {
 		return p.value(depth)
 	}
 	if depth > maxDepth {
@@ -538,10 +550,14 @@ func (p *jsonParser) valueRole(depth int, role lazyRole) (node, error) {
 		return p.value(depth)
 	}
 	switch role {
+	case roleLocales:
+		if p.skim {
+			return p.deferObject()
+		}
 	case roleLocales + 1:
 		return p.lazy.add(p, depth)
 	case rolePlatforms:
-		if p.second == nil && len(p.s)-p.i >= splitMin {
+		if p.lazy != nil && !p.inOrder && p.second == nil && len(p.s)-p.i >= splitMin {
 			return p.splitPlatforms(depth)
 		}
 	}

@@ -78,15 +78,16 @@ func (r *AppRelease) newPlatformLocales(platform string, locales *node, packed [
 }
 
 // locale returns the data of locale code of platform p, parsing it on
-// first use.
-func (r *AppRelease) locale(p *Platform, code string) (*Locale, bool) {
-	pl := p.locales
+// first use; the error is that of a deferred locale table that is not
+// JSON (deferred.go).
+func (r *AppRelease) locale(p *Platform, code string) (*Locale, bool, error) {
+	pl, err := r.platformLocales(p)
 	if pl == nil {
-		return nil, false
+		return nil, false, err
 	}
 	i, ok := pl.index[code]
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
 	pl.once[i].Do(func() {
 		if pl.parsed[i].Load() != nil {
@@ -101,7 +102,7 @@ func (r *AppRelease) locale(p *Platform, code string) (*Locale, bool) {
 		}
 		pl.parsed[i].Store(r.parseLocale(p.key, code, &n))
 	})
-	return pl.parsed[i].Load(), true
+	return pl.parsed[i].Load(), true, nil
 }
 
 // codes returns the platform's locale codes.

@@ -5,6 +5,9 @@ package blobs
 import (
 	"os"
 	"runtime"
+	"slices"
+	"sync"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -29,7 +32,7 @@ import (
 // so the string must not be used longer than owner, nor anything sliced
 // from it kept (unpack copies what it returns). Where mapping fails it
 // returns a copy on the Go heap.
-func storeOffHeap(owner *packedLocales, buf []byte) string {
+func storeOffHeap[T any](owner *T, buf []byte) string {
 	mem := mapAnon(len(buf), unix.MAP_POPULATE)
 	if mem == nil {
 		return string(buf)
@@ -38,9 +41,6 @@ func storeOffHeap(owner *packedLocales, buf []byte) string {
 	handOver(owner, mem)
 	return unsafe.String(unsafe.SliceData(mem), len(mem))
 }
-
-// hugePage is the size of a transparent huge page on amd64 and arm64.
-const hugePage = 2 << 20
 
 // mapBuffer returns an empty buffer of capacity at least n in anonymous
 // memory mapped for it, or nil where that fails: its pages are only made
@@ -79,7 +79,7 @@ func unmapBuffer(b []byte) {
 // bytes were written, over to owner as storeOffHeap does. The pages past
 // the written ones are unmapped: the last huge page written is split, and
 // its unwritten part does not stay in memory.
-func keepMapped(owner *packedLocales, b []byte, n int) string {
+func keepMapped[T any](owner *T, b []byte, n int) string {
 	mappedBuffers.Add(-1)
 	page := os.Getpagesize()
 	held := (n + page - 1) / page * page // the pages written
@@ -90,7 +90,7 @@ func keepMapped(owner *packedLocales, b []byte, n int) string {
 
 // handOver counts mem as off-heap memory of owner's and unmaps it when
 // owner becomes unreachable.
-func handOver(owner *packedLocales, mem []byte) {
+func handOver[T any](owner *T, mem []byte) {
 	offHeapBytes.Add(int64(len(mem)))
 	runtime.AddCleanup(owner, func(mem []byte) {
 		offHeapBytes.Add(-int64(len(mem)))
@@ -115,4 +115,137 @@ func unmap(b []byte) {
 		return
 	}
 	_ = unix.MunmapPtr(unsafe.Pointer(unsafe.SliceData(b)), uintptr(len(b)))
+}
+
+// A held text (deferred.go) is a copy of a blob's text, made while the first
+// request for it waits. Written into fresh memory, even in huge pages, the
+// copy took 3 ms, and at times over 20 ms where the kernel had to find the
+// huge pages; written into memory whose pages are already made, it takes a
+// memory copy's time (1 ms for 10 MB). So the mapping of a released held
+// text is kept for the next one: up to maxSpareTexts mappings of at most
+// maxSpareText bytes, counted as off-heap memory while they are kept and
+// released once unused for a while (TrimSpares). A held text that finds no
+// spare to fit has one made in the background for the next (the first ones
+// after a start would otherwise all pay for fresh memory).
+
+// Bounds of the spare held-text mappings.
+const (
+	maxSpareTexts = 2
+	maxSpareText  = 32 << 20
+)
+
+// spareTexts are the spare held-text mappings, with when each was put
+// back.
+var spareTexts struct {
+	sync.Mutex
+	mems      [][]byte
+	since     []time.Time
+	preparing int
+}
+
+// holdText returns a heldText holding a copy of data, in a spare mapping
+// or a new one (or on the Go heap where mapping fails). The mapping goes
+// back among the spares when the heldText is released, or unreachable.
+func holdText(data []byte) *heldText {
+	t := &heldText{}
+	mem := takeSpareText(len(data))
+	if mem == nil {
+		if mem = mapText(len(data)); mem == nil {
+			t.s = string(data)
+			return t
+		}
+		go prepareSpareText(len(data))
+	}
+	mem = append(mem[:0], data...)
+	t.s = unsafe.String(unsafe.SliceData(mem), len(mem))
+	cleanup := runtime.AddCleanup(t, releaseText, mem)
+	t.free = func() {
+		cleanup.Stop()
+		releaseText(mem)
+	}
+	return t
+}
+
+// mapText maps memory for a held text of n bytes, or returns nil.
+func mapText(n int) []byte {
+	mem := mapBuffer(n)
+	if mem != nil {
+		mappedBuffers.Add(-1) // a held text's, not a pack buffer's
+		offHeapBytes.Add(int64(cap(mem)))
+	}
+	return mem
+}
+
+// prepareSpareText makes a spare for a held text of n bytes, its pages
+// written, when there is room for one.
+func prepareSpareText(n int) {
+	spareTexts.Lock()
+	room := len(spareTexts.mems)+spareTexts.preparing < maxSpareTexts && n <= maxSpareText
+	if room {
+		spareTexts.preparing++
+	}
+	spareTexts.Unlock()
+	if !room {
+		return
+	}
+	mem := mapText(n)
+	if mem != nil {
+		mem = mem[:cap(mem)]
+		for i := 0; i < len(mem); i += os.Getpagesize() {
+			mem[i] = 0
+		}
+	}
+	spareTexts.Lock()
+	spareTexts.preparing--
+	spareTexts.Unlock()
+	if mem != nil {
+		releaseText(mem)
+	}
+}
+
+// takeSpareText returns a spare mapping of capacity at least n, or nil.
+func takeSpareText(n int) []byte {
+	spareTexts.Lock()
+	defer spareTexts.Unlock()
+	for i, mem := range spareTexts.mems {
+		if cap(mem) >= n {
+			spareTexts.mems = slices.Delete(spareTexts.mems, i, i+1)
+			spareTexts.since = slices.Delete(spareTexts.since, i, i+1)
+			return mem
+		}
+	}
+	return nil
+}
+
+// TrimSpares releases the spare memory kept for copies of large blobs'
+// text (see holdText) that has not been used for idle: a server that has
+// no cold release to load gives it back. The public role calls it on
+// every refresh.
+func TrimSpares(idle time.Duration) {
+	spareTexts.Lock()
+	defer spareTexts.Unlock()
+	for i := 0; i < len(spareTexts.mems); {
+		if time.Since(spareTexts.since[i]) < idle {
+			i++
+			continue
+		}
+		mem := spareTexts.mems[i]
+		offHeapBytes.Add(-int64(cap(mem)))
+		unmap(mem[:cap(mem)])
+		spareTexts.mems = slices.Delete(spareTexts.mems, i, i+1)
+		spareTexts.since = slices.Delete(spareTexts.since, i, i+1)
+	}
+}
+
+// releaseText keeps a held text's mapping as a spare, or unmaps it.
+func releaseText(mem []byte) {
+	spareTexts.Lock()
+	defer spareTexts.Unlock()
+	if len(spareTexts.mems) < maxSpareTexts && cap(mem) <= maxSpareText {
+		spareTexts.mems = append(spareTexts.mems, mem[:0])
+		spareTexts.since = append(spareTexts.since, time.Now())
+		return
+	}
+	offHeapBytes.Add(-int64(cap(mem)))
+	unmap(mem[:cap(mem)])
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -65,5 +66,61 @@ func TestPackBufferMapping(t *testing.T) {
 	unmapBuffer(c)
 	if mapped(t, cf[:os.Getpagesize()]) {
 		t.Error("a buffer given back is still mapped")
+	}
+}
+
+// TestHeldTextSpares checks the memory of held texts: released at the end
+// of the complete parse, kept as a spare that the next held text of a size
+// it fits reuses, and given back by TrimSpares.
+func TestHeldTextSpares(t *testing.T) {
+	defer func(n int) { deferMin = n; TrimSpares(0) }(deferMin)
+	deferMin = 0
+	TrimSpares(0)
+	data := []byte(bigRelease(4, 20, 40))
+	first, complete, err := ParseDeferred(data)
+	if err != nil || complete == nil {
+		t.Fatalf("not deferred: %v", err)
+	}
+	text := first.(*AppRelease).Platforms["plat0"].deferred.text
+	if _, err := complete(); err != nil {
+		t.Fatal(err)
+	}
+	if text.s != "" || text.free != nil {
+		t.Fatal("the text was not released by the complete parse")
+	}
+	// A spare is prepared in the background when a held text finds none.
+	for range 1000 {
+		spareTexts.Lock()
+		n, preparing := len(spareTexts.mems), spareTexts.preparing
+		spareTexts.Unlock()
+		if n == maxSpareTexts && preparing == 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	spareTexts.Lock()
+	if n := len(spareTexts.mems); n != maxSpareTexts {
+		t.Fatalf("%d spares, want %d (the released text's and the one prepared)", n, maxSpareTexts)
+	}
+	spare := unsafe.SliceData(spareTexts.mems[0])
+	spareTexts.Unlock()
+
+	before := OffHeapBytes()
+	held := holdText(data[:len(data)/2])
+	if unsafe.StringData(held.s) != spare || held.s != string(data[:len(data)/2]) {
+		t.Error("a held text that fits a spare did not take it")
+	}
+	if OffHeapBytes() != before {
+		t.Errorf("off-heap bytes moved from %d to %d: new memory was mapped", before, OffHeapBytes())
+	}
+	held.release(&AppRelease{})
+
+	TrimSpares(time.Hour)
+	if spareTexts.mems == nil || OffHeapBytes() != before {
+		t.Error("TrimSpares released spares used within the idle time")
+	}
+	TrimSpares(0)
+	if n := len(spareTexts.mems); n != 0 || OffHeapBytes() >= before {
+		t.Errorf("%d spares left, off-heap bytes %d (from %d), after trimming them all", n, OffHeapBytes(), before)
 	}
 }

@@ -447,6 +447,9 @@ type packBuilder struct {
 	mapped []byte
 }
 
+// hugePage is the size of a transparent huge page on amd64 and arm64.
+const hugePage = 2 << 20
+
 // packRefBits is how many bits of a kindPackedObject node's ref index the
 // spans; the bit above them is its builder's id.
 const packRefBits = 31
@@ -460,8 +463,12 @@ func newPackBuilder(id uint32, size int) *packBuilder {
 func (b *packBuilder) add(p *jsonParser, depth int) (node, error) {
 	if b.buf == nil {
 		// Packed locales take less than half of their text; the pages
-		// of the mapping that are not written are not made.
-		if b.mapped = mapBuffer(b.size / 2); b.mapped != nil {
+		// of the mapping that are not written are not made. A small
+		// buffer is not worth a huge page of its own (one platform's
+		// locales, deferred.go): finish copies it out of the Go heap.
+		if b.size/2 < hugePage {
+			b.buf = make([]byte, 0, b.size/2)
+		} else if b.mapped = mapBuffer(b.size / 2); b.mapped != nil {
 			b.buf = b.mapped
 		} else {
 			b.buf = make([]byte, 0, b.size/2)

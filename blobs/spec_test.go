@@ -35,6 +35,10 @@ func v1(name, ver, bid, url, size, hash string) string {
    {"filesize": %s, "from": "*", "hashValue": %q, "fileUrl": %q}}}}}}`, name, ver, ver, bid, size, hash, url)
 }
 
+// parseBlob is how a world parses its blobs: Parse, or for
+// TestSpecDeferred, ParseDeferred's first blob.
+var parseBlob = Parse
+
 // world is a set of releases with a configuration.
 type world struct {
 	t        *testing.T
@@ -54,7 +58,7 @@ func newWorld(t *testing.T, allowlist string, hosts ForceHosts, blobs map[string
 	}
 	w := &world{t: t, releases: map[string]Blob{}, products: map[string]string{}}
 	for name, data := range blobs {
-		b, err := Parse([]byte(data))
+		b, err := parseBlob([]byte(data))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -73,7 +77,7 @@ func (w *world) addFile(name, product string) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	b, err := Parse(data)
+	b, err := parseBlob(data)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func TestSplitPlatformsSameBlob(t *testing.T) {
 	parse := func(min int) Blob {
 		defer func(n int) { splitMin = n }(splitMin)
 		splitMin = min
-		if _, builders, err := parseJSONLazy(data); err != nil || (len(builders) == 2) != (min == 0) {
+		if _, builders, err := parseJSONLazy(data, true); err != nil || (len(builders) == 2) != (min == 0) {
 			t.Fatalf("splitMin %d: %d builders, %v", min, len(builders), err)
 		}
 		b, err := Parse(data)
@@ -66,7 +66,7 @@ func TestSplitPlatformsErrors(t *testing.T) {
 		"string mark":  strings.Replace(big, `"os3"`, `"}},\"x\""`, 1),
 	} {
 		full, errFull := parseJSON([]byte(doc))
-		lazy, _, errLazy := parseJSONLazy([]byte(doc))
+		lazy, _, errLazy := parseJSONLazy([]byte(doc), true)
 		if (errFull == nil) != (errLazy == nil) || (errFull != nil && errFull.Error() != errLazy.Error()) {
 			t.Errorf("%s: full: %v, split: %v", name, errFull, errLazy)
 			continue
