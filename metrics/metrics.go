@@ -45,12 +45,14 @@ const (
 	// release from the database.
 	BlobCacheMisses = "public.blob_cache.misses"
 	// BlobLoadDuration (timing) is how long a miss took, tagged phase:
-	// read (the database's answer, the whole blob) or parse.
+	// read (the database's answer, the whole blob), parse (what the
+	// request waited for: a large app release's first reading) or
+	// complete (a large app release's complete parse, in the background).
 	BlobLoadDuration = "public.blob_cache.load_duration"
 )
 
 // BlobLoadTags are the tag lists of BlobLoadDuration, built once.
-var BlobLoadTags = struct{ Read, Parse []string }{[]string{"phase:read"}, []string{"phase:parse"}}
+var BlobLoadTags = struct{ Read, Parse, Complete []string }{[]string{"phase:read"}, []string{"phase:parse"}, []string{"phase:complete"}}
 
 // Public role: requests and what rule evaluation decided.
 const (

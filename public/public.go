@@ -143,15 +143,21 @@ func (s *Service) Run(ctx context.Context) error {
 		s.refresh(ctx)
 		select {
 		case <-ctx.Done():
+			s.blobs.wait()
 			return nil
 		case <-t.C:
 		}
 	}
 }
 
+// spareIdle is how long the spare memory for copies of large blobs' text
+// is kept unused (blobs.TrimSpares).
+const spareIdle = 30 * time.Second
+
 func (s *Service) refresh(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	blobs.TrimSpares(spareIdle)
 	loaded, err := s.Load(ctx)
 	defer s.report()
 	if err != nil {
