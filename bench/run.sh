@@ -7,7 +7,9 @@
 # to first answer, first request per large blob, the release listing) and
 # RSS, drives the request mix with wrk, then serves one typical response
 # body from nginx as a static file and drives it with the same wrk settings,
-# and finally compares throughput with 100, 1 000 and 5 000 rules.
+# and finally compares throughput with 100, 1 000 and 5 000 rules, and
+# sends the first requests for the large blobs again to a fresh server, back
+# to back (a storm of cold releases, as right after a start).
 # Everything targets 127.0.0.1 and each step is bounded in time. Results go
 # to bench/results/<UTC time>.txt (key=value) and bench/results/latest.txt.
 #
@@ -26,7 +28,9 @@
 # as a production server holding this 650 MB data set would have; 0 leaves
 # the server's setting alone; the old value is restored at exit),
 # BENCH_MEMORY_LIMIT (our server's --memory-limit, e.g. 380MiB, as one sets
-# it under a container's memory; default none).
+# it under a container's memory; default none), BENCH_COLD_GAP (250ms: the
+# pause before each first request for a large blob, after which the server
+# has finished the previous one's background parse).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +46,7 @@ ADMIN_PORT=${BENCH_ADMIN_PORT:-9313}
 POOL=${BENCH_BUFFER_POOL:-1073741824}
 MEMLIMIT=${BENCH_MEMORY_LIMIT-}
 PPROF=${BENCH_PPROF:-1}
+COLD_GAP=${BENCH_COLD_GAP:-250ms}
 ROUNDS=${BENCH_ROUNDS:-3}
 VARIANTS=${BENCH_RULE_VARIANTS:-1}
 DATA=bench/data/seed-$SEED
@@ -188,25 +193,38 @@ start_server
 tee -a "$OUT" <"$RUN/start.txt" >&2
 put rss_loaded_mb "$(rss_mb)"
 say "bench: cold paths"
-# The releases the first answer loaded (and its partials' from-releases)
-# are not cold any more: the cold requests skip them.
-mark=$(wc -l <"$RUN/server.log")
-sed -n 's/.*msg="public: release loaded" release=\([^ ]*\) .*/\1/p' "$RUN/server.log" >"$RUN/loaded-at-start.txt"
-"$PROBE" cold -base "$BASE" -large "$DATA/large_urls.txt" -skip "$RUN/loaded-at-start.txt" | tee -a "$OUT" >&2
-# Where the cold requests' time went, from the server's own debug lines
-# ("public: release loaded"): the database's answer and the parse of each
-# large blob (>= 1 MB) the requests loaded. A request may load more than one
-# (a partial's from-release), or none (loaded by the first answer).
-tail -n +"$((mark + 1))" "$RUN/server.log" | awk '/msg="public: release loaded"/ {
-    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-    if (v["bytes"] >= 1000000) print v["read_ms"], v["parse_ms"]
-  }' >"$RUN/cold-loads.txt"
+# cold_probe PREFIX GAP: the first request for each large blob that the
+# server has not loaded yet (the first answer loads some: they are skipped),
+# GAP before each; then where the time went, from the server's own debug
+# lines: per large blob (>= 1 MB) loaded, the database's answer and the
+# parse the request waited for ("public: release loaded"), and the complete
+# parse that followed in the background ("public: release completed"). A
+# request may load more than one blob (a partial's from-release), or none.
 stat_of() { sort -g | awk -v p="$1" '{v[NR]=$1} END {if (!NR) print "n/a"; else if (p == "max") print v[NR]; else print v[int((NR+1)/2)]}'; }
-put cold_large_loads "$(wc -l <"$RUN/cold-loads.txt")"
-put cold_large_read_p50_ms "$(cut -d' ' -f1 "$RUN/cold-loads.txt" | stat_of p50)"
-put cold_large_read_max_ms "$(cut -d' ' -f1 "$RUN/cold-loads.txt" | stat_of max)"
-put cold_large_parse_p50_ms "$(cut -d' ' -f2 "$RUN/cold-loads.txt" | stat_of p50)"
-put cold_large_parse_max_ms "$(cut -d' ' -f2 "$RUN/cold-loads.txt" | stat_of max)"
+cold_probe() {
+  local prefix=$1 gap=$2 mark
+  mark=$(wc -l <"$RUN/server.log")
+  "$PROBE" cold -base "$BASE" -large "$DATA/large_urls.txt" -skip "$RUN/loaded-at-start.txt" -gap "$gap" |
+    sed "s/^cold_large_/${prefix}_/" | tee -a "$OUT" >&2
+  sleep 1 # the last background parse
+  tail -n +"$((mark + 1))" "$RUN/server.log" | awk '/msg="public: release (loaded|completed)"/ {
+      delete v
+      for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      if (v["bytes"] >= 1000000) print "load", v["read_ms"], v["parse_ms"]
+      if ("complete_ms" in v) print "complete", v["complete_ms"]
+    }' >"$RUN/$prefix-loads.txt"
+  put "${prefix}_loads" "$(grep -c '^load' "$RUN/$prefix-loads.txt" || true)"
+  put "${prefix}_read_p50_ms" "$(awk '$1=="load" {print $2}' "$RUN/$prefix-loads.txt" | stat_of p50)"
+  put "${prefix}_read_max_ms" "$(awk '$1=="load" {print $2}' "$RUN/$prefix-loads.txt" | stat_of max)"
+  put "${prefix}_parse_p50_ms" "$(awk '$1=="load" {print $3}' "$RUN/$prefix-loads.txt" | stat_of p50)"
+  put "${prefix}_parse_max_ms" "$(awk '$1=="load" {print $3}' "$RUN/$prefix-loads.txt" | stat_of max)"
+  put "${prefix}_complete_p50_ms" "$(awk '$1=="complete" {print $2}' "$RUN/$prefix-loads.txt" | stat_of p50)"
+  put "${prefix}_complete_max_ms" "$(awk '$1=="complete" {print $2}' "$RUN/$prefix-loads.txt" | stat_of max)"
+}
+loaded_at_start() { tail -n +"$(($1 + 1))" "$RUN/server.log" | sed -n 's/.*msg="public: release loaded" release=\([^ ]*\) .*/\1/p' >"$RUN/loaded-at-start.txt"; }
+loaded_at_start 0
+put cold_gap "$COLD_GAP"
+cold_probe cold_large "$COLD_GAP"
 # The figure is taken once the RSS has settled: sampled every 0.5 s, it
 # moved by at most 2 MB (up or down) over the last 3 s; at most 60 s. The
 # highest sample is reported too (rss_all_large_served_peak_mb).
@@ -318,6 +336,16 @@ if [ "$VARIANTS" = 1 ]; then
 fi
 stop_server
 
+# --- a storm of cold releases ----------------------------------------------
+# The first requests for the large blobs again, to a fresh server and back
+# to back: each meets the background parse of the one before.
+say "bench: cold releases back to back (fresh server)"
+mark=$(wc -l <"$RUN/server.log")
+start_server
+loaded_at_start "$mark"
+cold_probe cold_storm 0s
+stop_server
+
 # --- summary ---------------------------------------------------------------
 get() { awk -F= -v k="$1" '$1==k {print $2}' "$OUT" | tail -1; }
 ratio=$(awk -v a="$(get ours_rps)" -v b="$(get nginx_rps)" 'BEGIN {printf "%.3f", a/b}')
@@ -343,7 +371,9 @@ cat <<SUM >&2
   go-min $(printf '%12s %8s %8s' "$(get trivial_rps)" "$(get trivial_p50_ms)" "$(get trivial_p99_ms)")  (trivial net/http handler, same body)
   ratio ours/nginx req/s $ratio (goal >= 0.5), p99 $p99ratio (goal <= 2)
   start to first answer $(get start_to_first_answer_ms) ms; first uncached large blob: max $(get cold_large_max_ms) ms, median $(get cold_large_p50_ms) ms
-    (of which, per large blob loaded: database read median $(get cold_large_read_p50_ms), max $(get cold_large_read_max_ms) ms; parse median $(get cold_large_parse_p50_ms), max $(get cold_large_parse_max_ms) ms)
+    (of which, per large blob loaded: database read median $(get cold_large_read_p50_ms), max $(get cold_large_read_max_ms) ms; parse median $(get cold_large_parse_p50_ms), max $(get cold_large_parse_max_ms) ms;
+     then in the background, the complete parse: median $(get cold_large_complete_p50_ms), max $(get cold_large_complete_max_ms) ms)
+    back to back on a fresh server: max $(get cold_storm_max_ms) ms, median $(get cold_storm_p50_ms) ms
   /api/v1/releases: first $(get releases_listing_first_ms) ms, median $(get releases_listing_median_ms) ms; admin GET /releases: first $(get admin_releases_listing_first_ms) ms, median $(get admin_releases_listing_median_ms) ms
   RSS: loaded $(get rss_loaded_mb) MB, every large blob served $(get rss_all_large_served_mb) MB, after the load run $(get rss_after_load_mb) MB
   rules 100: $(get rules100_rps) req/s, 5000: $(get rules5000_rps) req/s

@@ -37,6 +37,7 @@ func main() {
 	large := fs.String("large", "", "file of name<TAB>target")
 	skip := fs.String("skip", "", "file of release names already loaded (cold skips them)")
 	n := fs.Int("n", 20, "repetitions")
+	gap := fs.Duration("gap", 0, "cold: pause before each request, so that each meets a server done with the previous one's background work")
 	timeout := fs.Duration("timeout", 60*time.Second, "give up after")
 	user := fs.String("user", "", "admin user, sent as X-Balrog-Dev-User (an admin role started with --auth=dev)")
 	_ = fs.Parse(os.Args[2:])
@@ -84,6 +85,7 @@ func main() {
 			if loaded[name] {
 				continue // not cold: the server has it already
 			}
+			time.Sleep(*gap)
 			st, body, d, err := get(*base + target)
 			if err != nil || st != 200 || !strings.Contains(string(body), "<update ") {
 				fail(fmt.Sprintf("%s: status %d err %v: no update in %.200q", name, st, err, body))
