@@ -76,11 +76,6 @@ type PermissionDenied struct{ Message string }
 
 func (e *PermissionDenied) Error() string { return e.Message }
 
-// denied returns a PermissionDenied with a formatted message.
-func denied(format string, args ...any) error {
-	return &PermissionDenied{Message: fmt.Sprintf(format, args...)}
-}
-
 // errorHandler maps every error a handler returns to Balrog's answer. It is
 // the one place where errors become HTTP statuses (admin.md §3.3); a 5xx is
 // logged and reported (Config.ReportError) here, once.

@@ -18,13 +18,6 @@ func (r requirements) add(role string, n int) {
 	r[role] = max(r[role], n)
 }
 
-// merge adds every requirement of o.
-func (r requirements) merge(o requirements) {
-	for role, n := range o {
-		r.add(role, n)
-	}
-}
-
 // verifySignoffs is Balrog's verification (admin.md §7.3). Direct API writes
 // pass no signoffs, so any requirement refuses them.
 func verifySignoffs(req requirements, signoffs []store.Signoff) error {
@@ -102,16 +95,6 @@ func rulesRequirements(rows []store.RequiredSignoff, rs ...rules.Rule) requireme
 		addCovering(req, rows, r.Product, r.Channel)
 	}
 	return req
-}
-
-// requireNoProductSignoffs refuses a direct change to an object of product
-// and channel that product required signoffs protect.
-func requireNoProductSignoffs(tx *gormstore.AdminTx, product, channel *string) error {
-	req, err := productChannelRequirements(tx, product, channel)
-	if err != nil {
-		return err
-	}
-	return verifySignoffs(req, nil)
 }
 
 // sortedKeys returns the keys of m in order.

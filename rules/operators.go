@@ -103,23 +103,3 @@ func stringCompare(value string, op cmpOp, operand string) bool {
 	}
 	return applyCmp(op, strings.Compare(value, operand))
 }
-
-// intCompare is the reference's int_compare (used for memory). An operand
-// that is not an integer matches nothing (the reference crashes, Q8).
-func intCompare(value int64, op cmpOp, operand string) bool {
-	if op == opInvalid {
-		return false
-	}
-	n, ok := parsePyInt(operand)
-	if !ok {
-		return false
-	}
-	c := 0
-	switch {
-	case value < n:
-		c = -1
-	case value > n:
-		c = 1
-	}
-	return applyCmp(op, c)
-}

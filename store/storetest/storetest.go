@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -98,6 +97,3 @@ func dsn(u *url.URL, db string) string {
 	cfg.DBName = db
 	return cfg.FormatDSN()
 }
-
-// String names the database kind, for logs.
-func (d Database) String() string { return fmt.Sprintf("%s database", d.Name) }
