@@ -66,11 +66,15 @@ func FuzzAdminBody(f *testing.F) {
 }
 
 // addConformanceBodies adds every POST/PUT request of the admin conformance
-// corpus as a seed.
+// corpus as a seed; without the corpus, the other seeds are run alone.
 func addConformanceBodies(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join(corpusDir, "*.jsonl"))
-	if err != nil || len(files) == 0 {
-		f.Fatalf("no admin conformance corpus in %s: %v", corpusDir, err)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if len(files) == 0 {
+		f.Logf("no admin conformance corpus in %s: its requests are not seeds", corpusDir)
+		return
 	}
 	for _, name := range files {
 		fh, err := os.Open(name)

@@ -46,7 +46,7 @@ func TestSpecDeferred(t *testing.T) {
 		for name, test := range tests {
 			t.Run(mode+"/"+name, test)
 		}
-		if deferred < 50 {
+		if deferred < 40 { // the spec tests' own blobs; the corpus adds more
 			t.Errorf("%s: only %d blobs were deferred", mode, deferred)
 		}
 	}
