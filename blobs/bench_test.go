@@ -166,6 +166,28 @@ func BenchmarkParseLarge(b *testing.B) {
 	}
 }
 
+// BenchmarkParseDeferredLarge is what the first request for the 100 × 100
+// blob waits for: ParseDeferred's first step, with its copy of the text,
+// and the read of one platform's locale table. The copy is then released
+// as the complete parse (BenchmarkParseLarge/in-order) would release it.
+func BenchmarkParseDeferredLarge(b *testing.B) {
+	data := []byte(bigRelease(4, 100, 100))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		first, complete, err := ParseDeferred(data)
+		if err != nil || complete == nil {
+			b.Fatal("not deferred:", err)
+		}
+		r := first.(*AppRelease)
+		p := r.Platforms["plat7"]
+		if _, ok, err := r.locale(p, "l42"); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+		p.deferred.text.release(&AppRelease{})
+	}
+}
+
 // BenchmarkRenderGuardianJSON renders a Guardian JSON answer.
 func BenchmarkRenderGuardianJSON(b *testing.B) {
 	blob, err := Parse([]byte(`{"name": "G", "schema_version": 10000, "version": "1.0.0.0", "required": true, "hashFunction": "sha512",

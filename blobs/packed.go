@@ -450,6 +450,10 @@ type packBuilder struct {
 // hugePage is the size of a transparent huge page on amd64 and arm64.
 const hugePage = 2 << 20
 
+// smallPack is the largest pack buffer made on the Go heap rather than
+// mapped (packBuilder.add).
+const smallPack = 256 << 10
+
 // packRefBits is how many bits of a kindPackedObject node's ref index the
 // spans; the bit above them is its builder's id.
 const packRefBits = 31
@@ -466,7 +470,7 @@ func (b *packBuilder) add(p *jsonParser, depth int) (node, error) {
 		// of the mapping that are not written are not made. A small
 		// buffer is not worth a huge page of its own (one platform's
 		// locales, deferred.go): finish copies it out of the Go heap.
-		if b.size/2 < hugePage {
+		if b.size/2 < smallPack {
 			b.buf = make([]byte, 0, b.size/2)
 		} else if b.mapped = mapBuffer(b.size / 2); b.mapped != nil {
 			b.buf = b.mapped
