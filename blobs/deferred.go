@@ -2,7 +2,6 @@ package blobs
 
 import (
 	"fmt"
-	"math/bits"
 	"sync"
 	"unsafe"
 )
@@ -176,15 +175,18 @@ func (p *jsonParser) skipObject() error {
 		case '"':
 			// To the closing quote, eight bytes at a time: most of a
 			// blob's text is strings, and long ones (hash values, URLs).
-			for i++; ; i += 2 { // past a backslash and the byte it escapes
-				i = quoteOrBackslash(s, i)
-				if i >= len(s) {
+			for i++; ; {
+				if i = specialByte(s, i); i >= len(s) {
 					p.i = len(s)
 					return p.errorf("unexpected end of input")
 				}
 				if s[i] == '"' {
 					break
 				}
+				if s[i] == '\\' {
+					i++ // and the byte it escapes
+				}
+				i++ // a control character is left to the complete parse
 			}
 		case '{', '[':
 			depth++
@@ -198,24 +200,4 @@ func (p *jsonParser) skipObject() error {
 	}
 	p.i = len(s)
 	return p.errorf("unexpected end of input")
-}
-
-// quoteOrBackslash returns the index of the first quote or backslash at or
-// after i, or len(s) (or more, when i is). The lowest byte the word test
-// flags is always a match (a false one can only follow a true one).
-func quoteOrBackslash(s string, i int) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for ; i+8 <= len(s); i += 8 {
-		w := le64(s[i : i+8])
-		quote, backslash := w^(ones*'"'), w^(ones*'\\')
-		if m := ((quote-ones)&^quote | (backslash-ones)&^backslash) & highs; m != 0 {
-			return i + bits.TrailingZeros64(m)>>3
-		}
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c == '"' || c == '\\' {
-			return i
-		}
-	}
-	return i
 }

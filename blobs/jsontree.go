@@ -2,6 +2,7 @@ package blobs
 
 import (
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -583,33 +584,24 @@ func childRole(role lazyRole, key string) lazyRole {
 	return roleNone
 }
 
-// plainRun returns the first index at or after i, rounded down to a word,
-// whose 8-byte word holds a quote, a backslash or a control character: the
-// bytes before it need no look (hash values and URLs are long runs of them).
-func plainRun(s string, i int) int {
+// specialByte returns the index of the first quote, backslash or control
+// character at or after i, or len(s) (or more, when i is). It reads eight
+// bytes at a time: hash values and URLs are long runs of plain bytes. The
+// lowest byte the word test flags is always one of them (a false one can
+// only follow a true one).
+func specialByte(s string, i int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; i+8 <= len(s); i += 8 {
 		w := le64(s[i : i+8])
 		quote, backslash := w^(ones*'"'), w^(ones*'\\')
 		// A zero byte in quote or backslash, or a byte below 0x20 in w.
-		special := (quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w
-		if special&highs != 0 {
-			return i
+		if m := ((quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
 		}
 	}
-	return i
-}
-
-// specialByte returns the index of the first quote, backslash or control
-// character at or after i, or len(s).
-func specialByte(s string, i int) int {
-	for i < len(s) {
-		i = plainRun(s, i)
-		// The word at i, or the tail, holds the byte.
-		for end := min(i+8, len(s)); i < end; i++ {
-			if c := s[i]; c == '"' || c == '\\' || c < 0x20 {
-				return i
-			}
+	for ; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
 		}
 	}
 	return i
