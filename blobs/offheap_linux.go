@@ -134,13 +134,17 @@ const (
 	maxSpareText  = 32 << 20
 )
 
-// spareTexts are the spare held-text mappings, with when each was put
-// back.
+// spareTexts are the spare held-text mappings.
 var spareTexts struct {
 	sync.Mutex
-	mems      [][]byte
-	since     []time.Time
+	spares    []spareText
 	preparing int
+}
+
+// spareText is a spare held-text mapping and when it was put back.
+type spareText struct {
+	mem   []byte
+	since time.Time
 }
 
 // holdText returns a heldText holding a copy of data, in a spare mapping
@@ -180,7 +184,7 @@ func mapText(n int) []byte {
 // written, when there is room for one.
 func prepareSpareText(n int) {
 	spareTexts.Lock()
-	room := len(spareTexts.mems)+spareTexts.preparing < maxSpareTexts && n <= maxSpareText
+	room := len(spareTexts.spares)+spareTexts.preparing < maxSpareTexts && n <= maxSpareText
 	if room {
 		spareTexts.preparing++
 	}
@@ -207,11 +211,10 @@ func prepareSpareText(n int) {
 func takeSpareText(n int) []byte {
 	spareTexts.Lock()
 	defer spareTexts.Unlock()
-	for i, mem := range spareTexts.mems {
-		if cap(mem) >= n {
-			spareTexts.mems = slices.Delete(spareTexts.mems, i, i+1)
-			spareTexts.since = slices.Delete(spareTexts.since, i, i+1)
-			return mem
+	for i, sp := range spareTexts.spares {
+		if cap(sp.mem) >= n {
+			spareTexts.spares = slices.Delete(spareTexts.spares, i, i+1)
+			return sp.mem
 		}
 	}
 	return nil
@@ -224,28 +227,29 @@ func takeSpareText(n int) []byte {
 func TrimSpares(idle time.Duration) {
 	spareTexts.Lock()
 	defer spareTexts.Unlock()
-	for i := 0; i < len(spareTexts.mems); {
-		if time.Since(spareTexts.since[i]) < idle {
-			i++
-			continue
+	spareTexts.spares = slices.DeleteFunc(spareTexts.spares, func(sp spareText) bool {
+		if time.Since(sp.since) < idle {
+			return false
 		}
-		mem := spareTexts.mems[i]
-		offHeapBytes.Add(-int64(cap(mem)))
-		unmap(mem[:cap(mem)])
-		spareTexts.mems = slices.Delete(spareTexts.mems, i, i+1)
-		spareTexts.since = slices.Delete(spareTexts.since, i, i+1)
-	}
+		unmapText(sp.mem)
+		return true
+	})
 }
 
 // releaseText keeps a held text's mapping as a spare, or unmaps it.
 func releaseText(mem []byte) {
 	spareTexts.Lock()
 	defer spareTexts.Unlock()
-	if len(spareTexts.mems) < maxSpareTexts && cap(mem) <= maxSpareText {
-		spareTexts.mems = append(spareTexts.mems, mem[:0])
-		spareTexts.since = append(spareTexts.since, time.Now())
+	if len(spareTexts.spares) < maxSpareTexts && cap(mem) <= maxSpareText {
+		spareTexts.spares = append(spareTexts.spares, spareText{mem[:0], time.Now()})
 		return
 	}
+	unmapText(mem)
+}
+
+// unmapText releases a held-text mapping, counted as off-heap memory no
+// more.
+func unmapText(mem []byte) {
 	offHeapBytes.Add(-int64(cap(mem)))
 	unmap(mem[:cap(mem)])
 }

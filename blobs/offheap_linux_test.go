@@ -91,7 +91,7 @@ func TestHeldTextSpares(t *testing.T) {
 	// A spare is prepared in the background when a held text finds none.
 	for range 1000 {
 		spareTexts.Lock()
-		n, preparing := len(spareTexts.mems), spareTexts.preparing
+		n, preparing := len(spareTexts.spares), spareTexts.preparing
 		spareTexts.Unlock()
 		if n == maxSpareTexts && preparing == 0 {
 			break
@@ -99,10 +99,10 @@ func TestHeldTextSpares(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	spareTexts.Lock()
-	if n := len(spareTexts.mems); n != maxSpareTexts {
+	if n := len(spareTexts.spares); n != maxSpareTexts {
 		t.Fatalf("%d spares, want %d (the released text's and the one prepared)", n, maxSpareTexts)
 	}
-	spare := unsafe.SliceData(spareTexts.mems[0])
+	spare := unsafe.SliceData(spareTexts.spares[0].mem)
 	spareTexts.Unlock()
 
 	before := OffHeapBytes()
@@ -116,11 +116,11 @@ func TestHeldTextSpares(t *testing.T) {
 	held.release(&AppRelease{})
 
 	TrimSpares(time.Hour)
-	if spareTexts.mems == nil || OffHeapBytes() != before {
+	if len(spareTexts.spares) == 0 || OffHeapBytes() != before {
 		t.Error("TrimSpares released spares used within the idle time")
 	}
 	TrimSpares(0)
-	if n := len(spareTexts.mems); n != 0 || OffHeapBytes() >= before {
+	if n := len(spareTexts.spares); n != 0 || OffHeapBytes() >= before {
 		t.Errorf("%d spares left, off-heap bytes %d (from %d), after trimming them all", n, OffHeapBytes(), before)
 	}
 }
